@@ -1,0 +1,1109 @@
+// The x86 core: architectural state, instruction fetch, ModRM decoding,
+// segmented memory access, lazy flags, exceptions and interrupts, and the run
+// loop. The instruction handlers live in ./ops/*, one table indexed by opcode
+// (0x000-0x0FF one-byte, 0x100-0x1FF after 0F), built by ./ops/table.ts.
+//
+// Hot-path rules: no allocation, no closures, no exceptions except for guest
+// faults (rare) and the ends of a run.
+
+import { IoPorts, InterruptAcknowledge, PageKind, PhysicalMemory } from './bus';
+import {
+  AC, ATTR_DB, ATTR_REAL_CODE, ATTR_REAL_DATA, CF, CR0_ET, CR0_PE, CR0_PG, CS, CpuMode, CpuState, DS, ES, FIXED1, FS,
+  GS, IF, OF, PF, AF, Regs, SF, SS, STATUS_FLAGS, Segment, Sregs, TF, ZF, VEC_DB, VEC_DF, VEC_GP, VEC_SS, RF, VM,
+  ATTR_G, ATTR_L,
+} from './state';
+
+/** Why `Cpu.run` returned. */
+export const enum StopReason {
+  /** The instruction budget was used up (or the slice was ended early by `endSlice`). */
+  Budget = 0,
+  /** HLT, and no interrupt can be taken now. */
+  Halt = 1,
+  /** `requestStop` was called (by a device, the VMM or the debugger). */
+  Requested = 2,
+  /** Triple fault. */
+  Shutdown = 3,
+  /** An instruction or feature the core does not implement; see `internalError`. */
+  InternalError = 4,
+}
+
+/** Thrown by the core when a guest instruction faults; caught by the run loop. */
+export class GuestFault {
+  constructor(
+    readonly vector: number,
+    /** Error code, or -1 for exceptions that push none. */
+    readonly errorCode: number,
+  ) {}
+}
+
+/** Thrown when the core meets something it does not implement; ends the run. */
+export class Unimplemented {
+  constructor(readonly what: string) {}
+}
+
+/**
+ * Thrown from a bus callback (portIn, portOut, readSlow, writeSlow) to back
+ * the current instruction out and stop: the VMM re-runs it once the monitor
+ * has answered (KVM's io exit with re-entry).
+ */
+export const RESTART_INSTRUCTION = { restart: true } as const;
+
+export interface InternalErrorInfo {
+  message: string;
+  cs: number;
+  eip: number;
+  linear: number;
+  bytes: number[];
+}
+
+export type OpHandler = (cpu: Cpu) => void;
+
+/** Byte offsets of the 8-bit registers AL CL DL BL AH CH DH BH in the register file. */
+const REG8_OFFSET = new Uint8Array([0, 4, 8, 12, 1, 5, 9, 13]);
+
+/** Parity flag of a byte: PF set when the number of 1 bits is even. */
+const PARITY = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  let bits = 0;
+  for (let b = i; b !== 0; b >>= 1) bits += b & 1;
+  PARITY[i] = (bits & 1) === 0 ? PF : 0;
+}
+
+/** Kinds of the last flag-setting operation, for lazy flags. */
+export const LAZY_ADD = 0, LAZY_SUB = 1, LAZY_LOGIC = 2;
+
+/** Interrupt kinds, for delivery: they differ in what is pushed and in privilege checks. */
+export const INT_EXTERNAL = 0, INT_EXCEPTION = 1, INT_SOFTWARE = 2;
+
+export class Cpu {
+  // ---- General registers: one buffer, three views (little-endian host). ----
+  readonly reg32 = new Int32Array(8);
+  readonly reg16 = new Uint16Array(this.reg32.buffer);
+  readonly reg8 = new Uint8Array(this.reg32.buffer);
+  eip = 0;
+
+  // ---- Flags. `flags` holds every bit except those in `lazy`, which are
+  // derived on demand from the last operation (kind, operands, result, size). ----
+  flags = FIXED1;
+  lazy = 0;
+  lazyOp = LAZY_LOGIC;
+  lazyA = 0;
+  lazyB = 0;
+  lazyResult = 0;
+  lazySize = 16;
+
+  // ---- Segment registers and their hidden descriptor caches. ----
+  readonly segSel = new Uint16Array(6);
+  readonly segBase = new Int32Array(6);
+  /** Byte-granular limits (0..0xFFFFFFFF). */
+  readonly segLimit = new Float64Array(6);
+  readonly segAttr = new Int32Array(6);
+  ldtr: Segment = { selector: 0, base: 0, limit: 0xffff, attributes: 0x82 };
+  tr: Segment = { selector: 0, base: 0, limit: 0xffff, attributes: 0x8b };
+  gdtrBase = 0;
+  gdtrLimit = 0xffff;
+  idtrBase = 0;
+  idtrLimit = 0x3ff;
+
+  // ---- Control and model state. ----
+  cr0 = CR0_ET;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  efer = 0;
+  apicBase = 0xfee00900;
+  readonly dr = new Int32Array(8);
+  cpl = 0;
+  /** CS.D: default operand and address size of the code being run. */
+  code32 = false;
+  /** SS.B: the stack pointer is ESP (else SP). */
+  stack32 = false;
+  /** Physical address mask: bit 20 is cleared while the A20 gate is off. */
+  a20Mask = -1;
+  /** Time-stamp counter offset: TSC = instructions retired + tscOffset. */
+  tscOffset = 0;
+
+  // ---- Per-instruction decode state. ----
+  opsize32 = false;
+  addr32 = false;
+  /** Segment override prefix, or -1. */
+  segPrefix = -1;
+  /** 0, 0xF2 (REPNE) or 0xF3 (REP/REPE). */
+  repPrefix = 0;
+  lockPrefix = false;
+  modrm = 0;
+  /** Effective address of a memory ModRM operand: segment index and offset. */
+  eaSeg = DS;
+  eaOff = 0;
+  /** EIP and ESP at the first byte of the current instruction (prefixes included). */
+  startEip = 0;
+  startEsp = 0;
+
+  // ---- Run state. ----
+  halted = false;
+  /** Level of the INTR pin. */
+  intr = false;
+  /** Interrupts are inhibited at the boundary where `retired()` equals this (STI, MOV SS, POP SS). */
+  shadowAt = -1;
+  /** Set by INT n/INT3/INTO/faults during an instruction: no single-step trap after it. */
+  private suppressTrap = false;
+  private sliceBudget = 0;
+  /** Instructions left in the current slice; decremented before each instruction. */
+  sliceLeft = 0;
+  /** Instructions retired before the current slice. */
+  private instructionBase = 0;
+  private stopReason: StopReason = StopReason.Budget;
+  internalError: InternalErrorInfo | null = null;
+  /** Set while delivering an exception, to turn a nested fault into #DF or a triple fault. */
+  private deliveringException = -1;
+
+  /** The opcode table; see ./ops/table.ts. */
+  ops: readonly OpHandler[] = [];
+
+  // ---- The bus. ----
+  ram: Uint8Array;
+  pageKind: Uint8Array;
+
+  constructor(
+    readonly memory: PhysicalMemory,
+    readonly io: IoPorts,
+    readonly pic: InterruptAcknowledge,
+  ) {
+    this.ram = memory.ram;
+    this.pageKind = memory.pageKind;
+    this.reset();
+  }
+
+  // =====================================================================
+  // Reset and state
+  // =====================================================================
+
+  /** Power-on reset (SDM vol. 3 §9.1.1): real mode, CS:IP = F000:FFF0 with CS base FFFF0000. */
+  reset(): void {
+    this.reg32.fill(0);
+    this.reg32[2] = 0x00000600; // EDX: family 6 signature, as after RESET
+    this.eip = 0xfff0;
+    this.flags = FIXED1;
+    this.lazy = 0;
+    for (let s = 0; s < 6; s++) this.loadSegmentCache(s, 0, 0, 0xffff, ATTR_REAL_DATA);
+    this.loadSegmentCache(CS, 0xf000, 0xffff0000, 0xffff, ATTR_REAL_CODE);
+    this.ldtr = { selector: 0, base: 0, limit: 0xffff, attributes: 0x82 };
+    this.tr = { selector: 0, base: 0, limit: 0xffff, attributes: 0x8b };
+    this.gdtrBase = 0;
+    this.gdtrLimit = 0xffff;
+    this.idtrBase = 0;
+    this.idtrLimit = 0xffff;
+    this.cr0 = CR0_ET | 0x60000000; // CD and NW set at reset
+    this.cr2 = this.cr3 = this.cr4 = this.efer = 0;
+    this.dr.fill(0);
+    this.dr[6] = 0xffff0ff0 | 0;
+    this.dr[7] = 0x400;
+    this.cpl = 0;
+    this.halted = false;
+    this.shadowAt = -1;
+    this.deliveringException = -1;
+    this.internalError = null;
+  }
+
+  /** Set a segment register's selector and hidden cache directly (reset, real-mode loads, VMM setSregs). */
+  loadSegmentCache(seg: number, selector: number, base: number, limit: number, attributes: number): void {
+    this.segSel[seg] = selector;
+    this.segBase[seg] = base | 0;
+    this.segLimit[seg] = limit >>> 0;
+    this.segAttr[seg] = attributes;
+    if (seg === CS) this.code32 = (attributes & ATTR_DB) !== 0;
+    else if (seg === SS) this.stack32 = (attributes & ATTR_DB) !== 0;
+  }
+
+  /** A real-mode (or vm86) segment load: base = selector * 16; limit and attributes stay (big real mode). */
+  loadSegmentReal(seg: number, selector: number): void {
+    this.segSel[seg] = selector & 0xffff;
+    this.segBase[seg] = (selector & 0xffff) << 4;
+  }
+
+  get protectedMode(): boolean {
+    return (this.cr0 & CR0_PE) !== 0;
+  }
+
+  mode(): CpuMode {
+    if (this.efer & 0x400) return 'long';
+    if (this.protectedMode) {
+      if (this.flags & VM) return 'vm86';
+      return this.code32 ? 'protected32' : 'protected16';
+    }
+    for (let s = 0; s < 6; s++) if (this.segLimit[s] > 0xffff) return 'big-real';
+    return this.code32 ? 'big-real' : 'real';
+  }
+
+  getRegs(): Regs {
+    const r = this.reg32;
+    return {
+      eax: r[0] >>> 0, ecx: r[1] >>> 0, edx: r[2] >>> 0, ebx: r[3] >>> 0,
+      esp: r[4] >>> 0, ebp: r[5] >>> 0, esi: r[6] >>> 0, edi: r[7] >>> 0,
+      eip: this.eip >>> 0, eflags: this.getFlags() >>> 0,
+    };
+  }
+
+  setRegs(regs: Regs): void {
+    const r = this.reg32;
+    r[0] = regs.eax; r[1] = regs.ecx; r[2] = regs.edx; r[3] = regs.ebx;
+    r[4] = regs.esp; r[5] = regs.ebp; r[6] = regs.esi; r[7] = regs.edi;
+    this.eip = regs.eip >>> 0;
+    this.setFlags(regs.eflags);
+  }
+
+  private segment(s: number): Segment {
+    return { selector: this.segSel[s], base: this.segBase[s] >>> 0, limit: this.segLimit[s], attributes: this.segAttr[s] };
+  }
+
+  getSregs(): Sregs {
+    return {
+      es: this.segment(ES), cs: this.segment(CS), ss: this.segment(SS),
+      ds: this.segment(DS), fs: this.segment(FS), gs: this.segment(GS),
+      ldtr: { ...this.ldtr }, tr: { ...this.tr },
+      gdtr: { base: this.gdtrBase >>> 0, limit: this.gdtrLimit },
+      idtr: { base: this.idtrBase >>> 0, limit: this.idtrLimit },
+      cr0: this.cr0 >>> 0, cr2: this.cr2 >>> 0, cr3: this.cr3 >>> 0, cr4: this.cr4 >>> 0,
+      efer: this.efer >>> 0, apicBase: this.apicBase >>> 0,
+    };
+  }
+
+  setSregs(s: Sregs): void {
+    const segs = [s.es, s.cs, s.ss, s.ds, s.fs, s.gs];
+    for (let i = 0; i < 6; i++) this.loadSegmentCache(i, segs[i].selector, segs[i].base, segs[i].limit, segs[i].attributes);
+    this.ldtr = { ...s.ldtr };
+    this.tr = { ...s.tr };
+    this.gdtrBase = s.gdtr.base | 0;
+    this.gdtrLimit = s.gdtr.limit;
+    this.idtrBase = s.idtr.base | 0;
+    this.idtrLimit = s.idtr.limit;
+    this.cr0 = s.cr0 | 0;
+    this.cr2 = s.cr2 | 0;
+    this.cr3 = s.cr3 | 0;
+    this.cr4 = s.cr4 | 0;
+    this.efer = s.efer | 0;
+    this.apicBase = s.apicBase | 0;
+    this.cpl = this.protectedMode ? (this.segAttr[SS] >> 5) & 3 : 0;
+  }
+
+  setA20(enabled: boolean): void {
+    this.a20Mask = enabled ? -1 : ~(1 << 20);
+  }
+
+  saveState(): CpuState {
+    return {
+      regs: this.getRegs(), sregs: this.getSregs(), halted: this.halted, intr: this.intr,
+      a20: this.a20Mask === -1, interruptShadow: this.shadowAt === this.retired(),
+      instructions: this.retired(), tsc: this.tscOffset, dr: Array.from(this.dr, (v) => v >>> 0),
+    };
+  }
+
+  loadState(state: CpuState): void {
+    this.setSregs(state.sregs);
+    this.setRegs(state.regs);
+    this.halted = state.halted;
+    this.intr = state.intr;
+    this.setA20(state.a20);
+    this.instructionBase = state.instructions;
+    this.sliceBudget = this.sliceLeft = 0;
+    this.shadowAt = state.interruptShadow ? state.instructions : -1;
+    this.tscOffset = state.tsc;
+    for (let i = 0; i < 8; i++) this.dr[i] = state.dr[i] | 0;
+  }
+
+  // =====================================================================
+  // Run loop
+  // =====================================================================
+
+  /** Instructions retired since power-on (counting the one executing now). */
+  retired(): number {
+    return this.instructionBase + (this.sliceBudget - this.sliceLeft);
+  }
+
+  /** End the current slice after the instruction now executing (or at once, between slices). */
+  endSlice(): void {
+    this.instructionBase += this.sliceBudget - this.sliceLeft;
+    this.sliceBudget = this.sliceLeft = 0;
+  }
+
+  /** Shorten the current slice to at most `n` more instructions (a timer was armed earlier). */
+  limitSlice(n: number): void {
+    if (this.sliceLeft > n) {
+      this.instructionBase += this.sliceBudget - this.sliceLeft;
+      this.sliceBudget = this.sliceLeft = Math.max(0, n);
+    }
+  }
+
+  /** Stop `run` after the current instruction with StopReason.Requested. */
+  requestStop(): void {
+    this.stopReason = StopReason.Requested;
+    this.endSlice();
+  }
+
+  setIntr(level: boolean): void {
+    this.intr = level;
+    // A raised line must be looked at soon: end the slice if interrupts are enabled.
+    if (level && (this.flags & IF) !== 0) this.endSlice();
+  }
+
+  /**
+   * Run until `budget` instructions have retired or something stops the CPU.
+   * Interrupts are taken at instruction boundaries between slices.
+   */
+  run(budget: number): StopReason {
+    this.stopReason = StopReason.Budget;
+    let left = budget;
+    while (left > 0) {
+      if (this.intr && (this.flags & IF) !== 0) {
+        if (this.shadowAt !== this.retired()) {
+          this.halted = false;
+          this.acceptExternalInterrupt();
+          if (this.stopReason !== StopReason.Budget) return this.stopReason;
+        } else {
+          // Inside an interrupt shadow: run exactly one more instruction, then look again.
+          left -= this.runSlice(1);
+          if (this.stopReason !== StopReason.Budget) return this.stopReason;
+          continue;
+        }
+      }
+      if (this.halted) return StopReason.Halt;
+      left -= this.runSlice((this.flags & TF) !== 0 ? 1 : left);
+      if (this.stopReason !== StopReason.Budget) return this.stopReason;
+    }
+    return StopReason.Budget;
+  }
+
+  /** Execute up to `n` instructions; returns how many were consumed. */
+  private runSlice(n: number): number {
+    this.sliceBudget = this.sliceLeft = n;
+    const trap = (this.flags & TF) !== 0;
+    try {
+      while (this.sliceLeft > 0) {
+        this.sliceLeft--;
+        this.step();
+      }
+      if (trap && !this.suppressTrap) this.singleStepTrap();
+    } catch (e) {
+      this.handleThrow(e);
+    }
+    this.suppressTrap = false;
+    const used = this.sliceBudget - this.sliceLeft;
+    this.instructionBase += used;
+    this.sliceBudget = this.sliceLeft = 0;
+    return Math.max(used, 1);
+  }
+
+  private singleStepTrap(): void {
+    this.dr[6] |= 0x4000; // BS
+    this.startEip = this.eip;
+    this.startEsp = this.reg32[4];
+    this.deliverException(VEC_DB, -1);
+  }
+
+  private handleThrow(e: unknown): void {
+    if (e instanceof GuestFault) {
+      this.eip = this.startEip;
+      this.reg32[4] = this.startEsp;
+      try {
+        this.deliverException(e.vector, e.errorCode);
+      } catch (e2) {
+        this.handleThrow(e2);
+      }
+    } else if (e === RESTART_INSTRUCTION) {
+      this.eip = this.startEip;
+      this.reg32[4] = this.startEsp;
+      this.stopReason = StopReason.Requested;
+    } else if (e instanceof Unimplemented) {
+      this.eip = this.startEip;
+      this.reg32[4] = this.startEsp;
+      this.internalError = this.describeInternalError(e.what);
+      this.stopReason = StopReason.InternalError;
+    } else if (e === TRIPLE_FAULT) {
+      this.stopReason = StopReason.Shutdown;
+    } else {
+      throw e;
+    }
+  }
+
+  private describeInternalError(what: string): InternalErrorInfo {
+    const linear = (this.segBase[CS] + this.startEip) | 0;
+    const bytes: number[] = [];
+    for (let i = 0; i < 15; i++) bytes.push(this.peekLinear8((linear + i) | 0));
+    return { message: what, cs: this.segSel[CS], eip: this.startEip >>> 0, linear: linear >>> 0, bytes };
+  }
+
+  /** Decode and execute one instruction (prefixes, opcode, operands). */
+  step(): void {
+    this.startEip = this.eip;
+    this.startEsp = this.reg32[4];
+    this.opsize32 = this.addr32 = this.code32;
+    this.segPrefix = -1;
+    this.repPrefix = 0;
+    this.lockPrefix = false;
+    let op = this.fetch8();
+    // Prefixes: at most 15 bytes in all (SDM vol. 2 §2.3.11).
+    for (let n = 0; ; n++) {
+      switch (op) {
+        case 0x26: this.segPrefix = ES; break;
+        case 0x2e: this.segPrefix = CS; break;
+        case 0x36: this.segPrefix = SS; break;
+        case 0x3e: this.segPrefix = DS; break;
+        case 0x64: this.segPrefix = FS; break;
+        case 0x65: this.segPrefix = GS; break;
+        case 0x66: this.opsize32 = !this.code32; break;
+        case 0x67: this.addr32 = !this.code32; break;
+        case 0xf0: this.lockPrefix = true; break;
+        case 0xf2: case 0xf3: this.repPrefix = op; break;
+        case 0x0f: this.ops[0x100 | this.fetch8()](this); return;
+        default: this.ops[op](this); return;
+      }
+      if (n >= 14) throw new GuestFault(6, -1);
+      op = this.fetch8();
+    }
+  }
+
+  // =====================================================================
+  // Instruction fetch
+  // =====================================================================
+
+  fetch8(): number {
+    const eip = this.eip;
+    if (eip > this.segLimit[CS]) this.fetchBeyondLimit();
+    const lin = (this.segBase[CS] + eip) | 0;
+    this.eip = (eip + 1) >>> 0;
+    const p = this.translate(lin) & this.a20Mask;
+    if (this.pageKind[p >>> 12] <= PageKind.ReadFast) return this.ram[p];
+    return this.memory.readSlow(p >>> 0, 1);
+  }
+
+  fetch16(): number {
+    const lo = this.fetch8();
+    return lo | (this.fetch8() << 8);
+  }
+
+  fetch32(): number {
+    const lo = this.fetch16();
+    return (lo | (this.fetch16() << 16)) | 0;
+  }
+
+  /** Sign-extended 8-bit immediate. */
+  fetchS8(): number {
+    return (this.fetch8() << 24) >> 24;
+  }
+
+  private fetchBeyondLimit(): never {
+    throw new GuestFault(VEC_GP, 0);
+  }
+
+  // =====================================================================
+  // ModRM and effective addresses
+  // =====================================================================
+
+  /** Read the ModRM byte and, for a memory operand, its effective address (eaSeg:eaOff). */
+  decodeModRm(): void {
+    const modrm = this.fetch8();
+    this.modrm = modrm;
+    if (modrm >= 0xc0) return;
+    if (this.addr32) this.decodeEa32(modrm);
+    else this.decodeEa16(modrm);
+  }
+
+  private decodeEa16(modrm: number): void {
+    const r = this.reg16;
+    const mod = modrm >> 6;
+    let off: number;
+    let seg = DS;
+    switch (modrm & 7) {
+      case 0: off = r[6] + r[12]; break; // BX+SI
+      case 1: off = r[6] + r[14]; break; // BX+DI
+      case 2: off = r[10] + r[12]; seg = SS; break; // BP+SI
+      case 3: off = r[10] + r[14]; seg = SS; break; // BP+DI
+      case 4: off = r[12]; break; // SI
+      case 5: off = r[14]; break; // DI
+      case 6:
+        if (mod === 0) { off = this.fetch16(); break; }
+        off = r[10]; seg = SS; break; // BP
+      default: off = r[6]; break; // BX
+    }
+    if (mod === 1) off += this.fetchS8();
+    else if (mod === 2) off += this.fetch16();
+    this.eaOff = off & 0xffff;
+    this.eaSeg = this.segPrefix >= 0 ? this.segPrefix : seg;
+  }
+
+  private decodeEa32(modrm: number): void {
+    const r = this.reg32;
+    const mod = modrm >> 6;
+    let rm = modrm & 7;
+    let off: number;
+    let seg = DS;
+    if (rm === 4) {
+      const sib = this.fetch8();
+      const base = sib & 7;
+      const index = (sib >> 3) & 7;
+      off = index === 4 ? 0 : r[index] << (sib >> 6);
+      if (base === 5 && mod === 0) {
+        off += this.fetch32();
+      } else {
+        off += r[base];
+        if (base === 4 || base === 5) seg = SS;
+      }
+      rm = -1;
+    } else if (rm === 5 && mod === 0) {
+      off = this.fetch32();
+    } else {
+      off = r[rm];
+      if (rm === 5) seg = SS;
+    }
+    if (mod === 1) off += this.fetchS8();
+    else if (mod === 2) off += this.fetch32();
+    this.eaOff = off >>> 0;
+    this.eaSeg = this.segPrefix >= 0 ? this.segPrefix : seg;
+  }
+
+  /** The ModRM reg field. */
+  get regField(): number {
+    return (this.modrm >> 3) & 7;
+  }
+
+  // ---- ModRM operand access, sized. ----
+
+  readE8(): number {
+    const m = this.modrm;
+    return m >= 0xc0 ? this.reg8[REG8_OFFSET[m & 7]] : this.read8(this.eaSeg, this.eaOff);
+  }
+  readE16(): number {
+    const m = this.modrm;
+    return m >= 0xc0 ? this.reg16[(m & 7) << 1] : this.read16(this.eaSeg, this.eaOff);
+  }
+  readE32(): number {
+    const m = this.modrm;
+    return m >= 0xc0 ? this.reg32[m & 7] : this.read32(this.eaSeg, this.eaOff);
+  }
+  writeE8(v: number): void {
+    const m = this.modrm;
+    if (m >= 0xc0) this.reg8[REG8_OFFSET[m & 7]] = v;
+    else this.write8(this.eaSeg, this.eaOff, v);
+  }
+  writeE16(v: number): void {
+    const m = this.modrm;
+    if (m >= 0xc0) this.reg16[(m & 7) << 1] = v;
+    else this.write16(this.eaSeg, this.eaOff, v);
+  }
+  writeE32(v: number): void {
+    const m = this.modrm;
+    if (m >= 0xc0) this.reg32[m & 7] = v;
+    else this.write32(this.eaSeg, this.eaOff, v);
+  }
+
+  /** Operand-size-dispatched: 16 or 32 by `opsize32`. */
+  readEv(): number {
+    return this.opsize32 ? this.readE32() : this.readE16();
+  }
+  writeEv(v: number): void {
+    if (this.opsize32) this.writeE32(v);
+    else this.writeE16(v);
+  }
+
+  getReg8(r: number): number {
+    return this.reg8[REG8_OFFSET[r]];
+  }
+  setReg8(r: number, v: number): void {
+    this.reg8[REG8_OFFSET[r]] = v;
+  }
+  getReg16(r: number): number {
+    return this.reg16[r << 1];
+  }
+  setReg16(r: number, v: number): void {
+    this.reg16[r << 1] = v;
+  }
+  /** 16 or 32-bit register by operand size (32-bit values are returned signed). */
+  getRegV(r: number): number {
+    return this.opsize32 ? this.reg32[r] : this.reg16[r << 1];
+  }
+  setRegV(r: number, v: number): void {
+    if (this.opsize32) this.reg32[r] = v;
+    else this.reg16[r << 1] = v;
+  }
+
+  /** Operand-size immediate (zero-extended 16 or 32-bit). */
+  fetchImmV(): number {
+    return this.opsize32 ? this.fetch32() : this.fetch16();
+  }
+
+  // =====================================================================
+  // Segmented memory access
+  // =====================================================================
+
+  /**
+   * Check an access of `size` bytes at seg:off against the segment limit and
+   * return its linear address. Real mode uses the cached limit too (SDM vol. 3
+   * §20.1.1): that is what makes big real mode, and what faults a word access
+   * at offset FFFFh.
+   */
+  linearAddress(seg: number, off: number, size: number): number {
+    if (off + size - 1 > this.segLimit[seg]) this.segmentLimitFault(seg);
+    return (this.segBase[seg] + off) | 0;
+  }
+
+  private segmentLimitFault(seg: number): never {
+    throw new GuestFault(seg === SS ? VEC_SS : VEC_GP, 0);
+  }
+
+  /** Linear to physical (before the A20 mask). Paging arrives with protected mode. */
+  translate(linear: number): number {
+    if (this.cr0 & CR0_PG) throw new Unimplemented('paging (CR0.PG) is not implemented yet');
+    return linear;
+  }
+
+  read8(seg: number, off: number): number {
+    return this.readLinear8(this.linearAddress(seg, off, 1));
+  }
+  read16(seg: number, off: number): number {
+    return this.readLinear16(this.linearAddress(seg, off, 2));
+  }
+  read32(seg: number, off: number): number {
+    return this.readLinear32(this.linearAddress(seg, off, 4));
+  }
+  write8(seg: number, off: number, v: number): void {
+    this.writeLinear8(this.linearAddress(seg, off, 1), v);
+  }
+  write16(seg: number, off: number, v: number): void {
+    this.writeLinear16(this.linearAddress(seg, off, 2), v);
+  }
+  write32(seg: number, off: number, v: number): void {
+    this.writeLinear32(this.linearAddress(seg, off, 4), v);
+  }
+
+  readLinear8(lin: number): number {
+    const p = this.translate(lin) & this.a20Mask;
+    if (this.pageKind[p >>> 12] <= PageKind.ReadFast) return this.ram[p];
+    return this.memory.readSlow(p >>> 0, 1);
+  }
+
+  readLinear16(lin: number): number {
+    if ((lin & 0xfff) === 0xfff) return this.readLinear8(lin) | (this.readLinear8((lin + 1) | 0) << 8);
+    const p = this.translate(lin) & this.a20Mask;
+    if (this.pageKind[p >>> 12] <= PageKind.ReadFast) return this.ram[p] | (this.ram[p + 1] << 8);
+    return this.memory.readSlow(p >>> 0, 2);
+  }
+
+  readLinear32(lin: number): number {
+    if ((lin & 0xfff) > 0xffc) return this.readLinear16(lin) | (this.readLinear16((lin + 2) | 0) << 16);
+    const p = this.translate(lin) & this.a20Mask;
+    if (this.pageKind[p >>> 12] <= PageKind.ReadFast) {
+      const ram = this.ram;
+      return ram[p] | (ram[p + 1] << 8) | (ram[p + 2] << 16) | (ram[p + 3] << 24);
+    }
+    return this.memory.readSlow(p >>> 0, 4) | 0;
+  }
+
+  writeLinear8(lin: number, v: number): void {
+    const p = this.translate(lin) & this.a20Mask;
+    if (this.pageKind[p >>> 12] === PageKind.Ram) this.ram[p] = v;
+    else this.memory.writeSlow(p >>> 0, 1, v & 0xff);
+  }
+
+  writeLinear16(lin: number, v: number): void {
+    if ((lin & 0xfff) === 0xfff) {
+      this.writeLinear8(lin, v);
+      this.writeLinear8((lin + 1) | 0, v >> 8);
+      return;
+    }
+    const p = this.translate(lin) & this.a20Mask;
+    if (this.pageKind[p >>> 12] === PageKind.Ram) {
+      this.ram[p] = v;
+      this.ram[p + 1] = v >> 8;
+    } else this.memory.writeSlow(p >>> 0, 2, v & 0xffff);
+  }
+
+  writeLinear32(lin: number, v: number): void {
+    if ((lin & 0xfff) > 0xffc) {
+      this.writeLinear16(lin, v);
+      this.writeLinear16((lin + 2) | 0, v >>> 16);
+      return;
+    }
+    const p = this.translate(lin) & this.a20Mask;
+    if (this.pageKind[p >>> 12] === PageKind.Ram) {
+      const ram = this.ram;
+      ram[p] = v;
+      ram[p + 1] = v >> 8;
+      ram[p + 2] = v >> 16;
+      ram[p + 3] = v >> 24;
+    } else this.memory.writeSlow(p >>> 0, 4, v >>> 0);
+  }
+
+  /** Read a byte for a debugger or an error message: no faults, all ones where nothing answers. */
+  peekLinear8(lin: number): number {
+    try {
+      return this.readLinear8(lin);
+    } catch {
+      return 0xff;
+    }
+  }
+
+  // =====================================================================
+  // Stack
+  // =====================================================================
+
+  /** The stack pointer, masked to the stack's address size. */
+  getSp(): number {
+    return this.stack32 ? this.reg32[4] >>> 0 : this.reg16[8];
+  }
+
+  setSp(v: number): void {
+    if (this.stack32) this.reg32[4] = v;
+    else this.reg16[8] = v;
+  }
+
+  /** Add to the stack pointer, wrapping at the stack's address size. */
+  adjustSp(delta: number): void {
+    if (this.stack32) this.reg32[4] = (this.reg32[4] + delta) | 0;
+    else this.reg16[8] = this.reg16[8] + delta;
+  }
+
+  push16(v: number): void {
+    const sp = this.stack32 ? (this.reg32[4] - 2) >>> 0 : (this.reg16[8] - 2) & 0xffff;
+    this.write16(SS, sp, v);
+    this.setSp(sp);
+  }
+
+  push32(v: number): void {
+    const sp = this.stack32 ? (this.reg32[4] - 4) >>> 0 : (this.reg16[8] - 4) & 0xffff;
+    this.write32(SS, sp, v);
+    this.setSp(sp);
+  }
+
+  pushV(v: number): void {
+    if (this.opsize32) this.push32(v);
+    else this.push16(v);
+  }
+
+  pop16(): number {
+    const sp = this.getSp();
+    const v = this.read16(SS, sp);
+    this.adjustSp(2);
+    return v;
+  }
+
+  pop32(): number {
+    const sp = this.getSp();
+    const v = this.read32(SS, sp);
+    this.adjustSp(4);
+    return v;
+  }
+
+  popV(): number {
+    return this.opsize32 ? this.pop32() : this.pop16();
+  }
+
+  // =====================================================================
+  // Flags (lazy)
+  // =====================================================================
+
+  /** Record an arithmetic result for lazy flags: all six status flags follow from it. */
+  setLazy(op: number, a: number, b: number, result: number, size: number): void {
+    this.lazyOp = op;
+    this.lazyA = a;
+    this.lazyB = b;
+    this.lazyResult = result;
+    this.lazySize = size;
+    this.lazy = STATUS_FLAGS;
+  }
+
+  /** Like setLazy but keeps CF as it is (INC, DEC). */
+  setLazyKeepCf(op: number, a: number, b: number, result: number, size: number): void {
+    const cf = this.getCF();
+    this.flags = (this.flags & ~CF) | cf;
+    this.lazyOp = op;
+    this.lazyA = a;
+    this.lazyB = b;
+    this.lazyResult = result;
+    this.lazySize = size;
+    this.lazy = STATUS_FLAGS & ~CF;
+  }
+
+  /**
+   * Set ZF/SF/PF from a result lazily and CF/OF/AF explicitly (shifts, rotates,
+   * multiplies and others whose carry is not an add or subtract).
+   */
+  setResultFlags(result: number, size: number, explicit: number): void {
+    this.lazyOp = LAZY_LOGIC;
+    this.lazyResult = result;
+    this.lazySize = size;
+    this.lazy = ZF | SF | PF;
+    this.flags = (this.flags & ~(CF | OF | AF)) | explicit;
+  }
+
+  private lazyMsbShift(): number {
+    return this.lazySize - 1;
+  }
+
+  getCF(): number {
+    if ((this.lazy & CF) === 0) return this.flags & CF;
+    const a = this.lazyA, b = this.lazyB, r = this.lazyResult;
+    switch (this.lazyOp) {
+      case LAZY_ADD: return (((a & b) | ((a | b) & ~r)) >>> this.lazyMsbShift()) & 1;
+      case LAZY_SUB: return (((~a & b) | ((~a | b) & r)) >>> this.lazyMsbShift()) & 1;
+      default: return 0;
+    }
+  }
+
+  getOF(): number {
+    if ((this.lazy & OF) === 0) return this.flags & OF;
+    const a = this.lazyA, b = this.lazyB, r = this.lazyResult;
+    switch (this.lazyOp) {
+      case LAZY_ADD: return ((((a ^ r) & (b ^ r)) >>> this.lazyMsbShift()) & 1) << 11;
+      case LAZY_SUB: return ((((a ^ b) & (a ^ r)) >>> this.lazyMsbShift()) & 1) << 11;
+      default: return 0;
+    }
+  }
+
+  getAF(): number {
+    if ((this.lazy & AF) === 0) return this.flags & AF;
+    if (this.lazyOp === LAZY_LOGIC) return 0;
+    return (this.lazyA ^ this.lazyB ^ this.lazyResult) & AF;
+  }
+
+  getZF(): number {
+    if ((this.lazy & ZF) === 0) return this.flags & ZF;
+    const r = this.lazyResult;
+    const zero = this.lazySize === 32 ? r === 0 : (r & ((1 << this.lazySize) - 1)) === 0;
+    return zero ? ZF : 0;
+  }
+
+  getSF(): number {
+    if ((this.lazy & SF) === 0) return this.flags & SF;
+    return ((this.lazyResult >>> this.lazyMsbShift()) & 1) << 7;
+  }
+
+  getPF(): number {
+    if ((this.lazy & PF) === 0) return this.flags & PF;
+    return PARITY[this.lazyResult & 0xff];
+  }
+
+  /** The full EFLAGS value. */
+  getFlags(): number {
+    if (this.lazy === 0) return this.flags;
+    return (this.flags & ~STATUS_FLAGS) | this.getCF() | this.getPF() | this.getAF() | this.getZF() | this.getSF() | this.getOF();
+  }
+
+  /** Replace EFLAGS (no privilege filtering: callers such as POPF apply their own masks). */
+  setFlags(v: number): void {
+    const wasIf = this.flags & IF;
+    this.flags = (v & ~(1 << 3 | 1 << 5 | 1 << 15) & 0x3f7fd7) | FIXED1;
+    this.lazy = 0;
+    // IF going 0 -> 1 with INTR raised: the run loop must look at it after this instruction.
+    if (!wasIf && (this.flags & IF) !== 0 && this.intr) this.endSlice();
+  }
+
+  /** Set or clear the given flag bits (CLC, STD, ...). */
+  setFlagBits(mask: number, on: boolean): void {
+    this.flags = (this.getFlags() & ~mask) | (on ? mask : 0);
+    this.lazy = 0;
+  }
+
+  /** Jcc/SETcc/CMOVcc conditions, indexed by the low nibble of the opcode. */
+  testCondition(cc: number): boolean {
+    let t: boolean;
+    switch (cc >> 1) {
+      case 0: t = this.getOF() !== 0; break;
+      case 1: t = this.getCF() !== 0; break;
+      case 2: t = this.getZF() !== 0; break;
+      case 3: t = this.getCF() !== 0 || this.getZF() !== 0; break;
+      case 4: t = this.getSF() !== 0; break;
+      case 5: t = this.getPF() !== 0; break;
+      case 6: t = (this.getSF() !== 0) !== (this.getOF() !== 0); break;
+      default: t = this.getZF() !== 0 || (this.getSF() !== 0) !== (this.getOF() !== 0); break;
+    }
+    return (cc & 1) !== 0 ? !t : t;
+  }
+
+  // =====================================================================
+  // Control transfer helpers
+  // =====================================================================
+
+  /** Jump to a near target within CS, masked to the operand size; #GP past the CS limit. */
+  jumpNear(target: number): void {
+    this.eip = this.nearTarget(target);
+  }
+
+  /** A near branch target masked to the operand size, checked against the CS limit (#GP). */
+  nearTarget(target: number): number {
+    const t = this.opsize32 ? target >>> 0 : target & 0xffff;
+    if (t > this.segLimit[CS]) throw new GuestFault(VEC_GP, 0);
+    return t;
+  }
+
+  /** Far jump/call/return target load: real mode, or protected mode through the descriptor tables. */
+  loadCsFar(selector: number, offset: number): void {
+    if (this.protectedMode && (this.flags & VM) === 0) {
+      this.loadCodeSegmentProtected(selector);
+    } else {
+      this.loadSegmentReal(CS, selector);
+    }
+    if (offset > this.segLimit[CS]) throw new GuestFault(VEC_GP, 0);
+    this.eip = offset >>> 0;
+  }
+
+  /** Load a data or stack segment register (MOV Sreg, POP Sreg, LDS ...), in the current mode. */
+  loadSegment(seg: number, selector: number): void {
+    if (this.protectedMode && (this.flags & VM) === 0) this.loadSegmentProtected(seg, selector);
+    else this.loadSegmentReal(seg, selector);
+  }
+
+  /** Read an 8-byte descriptor from the GDT or LDT; #GP(selector) when outside the table. */
+  readDescriptor(selector: number): [number, number] {
+    const index = selector & ~7;
+    const local = (selector & 4) !== 0;
+    const base = local ? this.ldtr.base : this.gdtrBase;
+    const limit = local ? this.ldtr.limit : this.gdtrLimit;
+    if (index + 7 > limit) throw new GuestFault(VEC_GP, selector & 0xfffc);
+    const lin = (base + index) | 0;
+    return [this.readLinear32(lin), this.readLinear32((lin + 4) | 0)];
+  }
+
+  /** Decode a segment descriptor's base, limit and attributes into the hidden cache layout. */
+  static decodeDescriptor(lo: number, hi: number): { base: number; limit: number; attributes: number } {
+    const base = ((lo >>> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000)) >>> 0;
+    let limit = (lo & 0xffff) | (hi & 0xf0000);
+    const attributes = ((hi >>> 8) & 0xff) | ((hi >>> 8) & 0xf000);
+    if (attributes & ATTR_G) limit = ((limit << 12) | 0xfff) >>> 0;
+    return { base, limit, attributes };
+  }
+
+  private loadSegmentProtected(seg: number, selector: number): void {
+    selector &= 0xffff;
+    if ((selector & 0xfffc) === 0) {
+      if (seg === SS) throw new GuestFault(VEC_GP, 0);
+      // A null selector makes the register unusable; a later access faults.
+      this.segSel[seg] = selector;
+      this.segAttr[seg] = 1 << 16;
+      this.segLimit[seg] = -1; // every access is beyond the limit
+      return;
+    }
+    const [lo, hi] = this.readDescriptor(selector);
+    const d = Cpu.decodeDescriptor(lo, hi);
+    const s = (d.attributes & 0x10) !== 0;
+    const code = (d.attributes & 0x8) !== 0;
+    const readable = !code || (d.attributes & 0x2) !== 0;
+    if (!s || !readable || (seg === SS && (code || (d.attributes & 0x2) === 0))) throw new GuestFault(VEC_GP, selector & 0xfffc);
+    if ((d.attributes & 0x80) === 0) throw new GuestFault(seg === SS ? VEC_SS : 11, selector & 0xfffc);
+    this.loadSegmentCache(seg, selector, d.base, d.limit, d.attributes);
+    if (seg === SS) this.cpl = selector & 3;
+  }
+
+  private loadCodeSegmentProtected(selector: number): void {
+    selector &= 0xffff;
+    if ((selector & 0xfffc) === 0) throw new GuestFault(VEC_GP, 0);
+    const [lo, hi] = this.readDescriptor(selector);
+    const d = Cpu.decodeDescriptor(lo, hi);
+    if ((d.attributes & 0x18) !== 0x18) {
+      throw new Unimplemented(`far transfer through a system descriptor (selector ${selector.toString(16)}h)`);
+    }
+    if ((d.attributes & 0x80) === 0) throw new GuestFault(11, selector & 0xfffc);
+    if (d.attributes & ATTR_L) throw new Unimplemented('64-bit code segments');
+    this.loadSegmentCache(CS, (selector & ~3) | this.cpl, d.base, d.limit, d.attributes);
+  }
+
+  // =====================================================================
+  // Interrupts and exceptions
+  // =====================================================================
+
+  private acceptExternalInterrupt(): void {
+    const vector = this.pic.acknowledge() & 0xff;
+    this.startEip = this.eip;
+    this.startEsp = this.reg32[4];
+    try {
+      this.deliverInterrupt(vector, INT_EXTERNAL, -1);
+    } catch (e) {
+      this.handleThrow(e);
+    }
+  }
+
+  /** INT n / INT3 / INTO: a software interrupt; EIP already points past the instruction. */
+  softwareInterrupt(vector: number): void {
+    this.suppressTrap = true;
+    this.deliverInterrupt(vector, INT_SOFTWARE, -1);
+  }
+
+  /**
+   * Deliver an exception. A fault while delivering one becomes #DF (SDM vol. 3
+   * §6.15, table 6-5); a fault while delivering #DF shuts the processor down.
+   */
+  deliverException(vector: number, errorCode: number): void {
+    const first = this.deliveringException;
+    if (first === VEC_DF) throw TRIPLE_FAULT;
+    if (first >= 0) {
+      const firstContributory = Cpu.isContributory(first);
+      const secondContributory = Cpu.isContributory(vector);
+      if ((firstContributory && secondContributory) || (first === 14 && (secondContributory || vector === 14))) {
+        vector = VEC_DF;
+        errorCode = 0;
+      }
+    }
+    this.deliveringException = vector;
+    this.suppressTrap = true;
+    try {
+      this.deliverInterrupt(vector, INT_EXCEPTION, errorCode);
+    } catch (e) {
+      if (!(e instanceof GuestFault)) throw e;
+      this.deliverException(e.vector, e.errorCode);
+    } finally {
+      this.deliveringException = first;
+    }
+  }
+
+  /** Contributory exceptions (SDM vol. 3 table 6-4): #DE, #TS, #NP, #SS, #GP. */
+  private static isContributory(v: number): boolean {
+    return v === 0 || (v >= 10 && v <= 13);
+  }
+
+  /** Transfer control through the IVT (real mode) or the IDT (protected mode). */
+  deliverInterrupt(vector: number, kind: number, errorCode: number): void {
+    if (this.protectedMode) {
+      throw new Unimplemented(`protected-mode interrupt delivery (vector ${vector})`);
+    }
+    // Real mode (SDM vol. 3 §20.1.4): the IVT entry must lie within the IDTR limit.
+    if (vector * 4 + 3 > this.idtrLimit) throw new GuestFault(VEC_GP, vector * 8 + 2);
+    const entry = (this.idtrBase + vector * 4) | 0;
+    const ip = this.readLinear16(entry);
+    const cs = this.readLinear16((entry + 2) | 0);
+    this.push16(this.getFlags());
+    this.push16(this.segSel[CS]);
+    this.push16(this.eip);
+    this.flags = this.getFlags() & ~(IF | TF | AC | RF);
+    this.lazy = 0;
+    this.loadSegmentReal(CS, cs);
+    this.eip = ip;
+    void kind;
+    void errorCode;
+  }
+
+  /** End the run with an internal error: the core does not implement `what`. */
+  unimplemented(what: string): never {
+    throw new Unimplemented(what);
+  }
+
+  /** Shorthand for handlers: raise #UD. */
+  undefinedOpcode(): never {
+    throw new GuestFault(6, -1);
+  }
+
+  /** Shorthand for handlers: raise #GP(code). */
+  generalProtection(code = 0): never {
+    throw new GuestFault(VEC_GP, code);
+  }
+
+  /** The current privilege level allows I/O (real mode always; CPL <= IOPL otherwise). */
+  ioAllowed(): boolean {
+    if (!this.protectedMode) return true;
+    return this.cpl <= ((this.flags >> 12) & 3) && (this.flags & VM) === 0;
+  }
+}
+
+/** Thrown to end a run with a triple fault (shutdown). */
+const TRIPLE_FAULT = { tripleFault: true } as const;
+
+export { REG8_OFFSET, PARITY };
+export { CF, PF, AF, ZF, SF, OF, IF, TF };

@@ -1,0 +1,261 @@
+// Integer arithmetic and logic: ADD OR ADC SBB AND SUB XOR CMP in all their
+// forms (00-3D, 80-83), INC/DEC (40-4F, FE/FF /0 /1), TEST (84/85, A8/A9,
+// F6/F7 /0 /1), NOT and NEG (F6/F7 /2 /3).
+
+import { Cpu, LAZY_ADD, LAZY_LOGIC, LAZY_SUB, OpHandler } from '../cpu';
+import { EAX } from '../state';
+import { OpTable, define, defineGroup } from './table';
+
+/** The eight ALU operations, in the order of the opcode's bits 3-5 (and the reg field of 80-83). */
+const ADD = 0, OR = 1, ADC = 2, SBB = 3, AND = 4, SUB = 5, XOR = 6, CMP = 7;
+
+/** Compute `a op b` at `size` bits, record lazy flags, return the result (not masked). */
+export function alu(cpu: Cpu, op: number, a: number, b: number, size: number): number {
+  let r: number;
+  switch (op) {
+    case ADD: r = a + b; cpu.setLazy(LAZY_ADD, a, b, r, size); return r;
+    case OR: r = a | b; cpu.setLazy(LAZY_LOGIC, a, b, r, size); return r;
+    case ADC: r = a + b + cpu.getCF(); cpu.setLazy(LAZY_ADD, a, b, r, size); return r;
+    case SBB: r = a - b - cpu.getCF(); cpu.setLazy(LAZY_SUB, a, b, r, size); return r;
+    case AND: r = a & b; cpu.setLazy(LAZY_LOGIC, a, b, r, size); return r;
+    case XOR: r = a ^ b; cpu.setLazy(LAZY_LOGIC, a, b, r, size); return r;
+    default: r = a - b; cpu.setLazy(LAZY_SUB, a, b, r, size); return r; // SUB, CMP
+  }
+}
+
+/** LOCK is allowed on the read-modify-write forms with a memory destination (SDM vol. 2, LOCK). */
+function checkLock(cpu: Cpu, op: number): void {
+  if (cpu.lockPrefix && (op === CMP || cpu.modrm >= 0xc0)) cpu.undefinedOpcode();
+}
+
+function opAluEbGb(op: number): OpHandler {
+  return (cpu) => {
+    cpu.decodeModRm();
+    checkLock(cpu, op);
+    const r = alu(cpu, op, cpu.readE8(), cpu.getReg8(cpu.regField), 8);
+    if (op !== CMP) cpu.writeE8(r);
+  };
+}
+
+function opAluEvGv(op: number): OpHandler {
+  return (cpu) => {
+    cpu.decodeModRm();
+    checkLock(cpu, op);
+    if (cpu.opsize32) {
+      const r = alu(cpu, op, cpu.readE32(), cpu.reg32[cpu.regField], 32);
+      if (op !== CMP) cpu.writeE32(r);
+    } else {
+      const r = alu(cpu, op, cpu.readE16(), cpu.getReg16(cpu.regField), 16);
+      if (op !== CMP) cpu.writeE16(r);
+    }
+  };
+}
+
+function opAluGbEb(op: number): OpHandler {
+  return (cpu) => {
+    cpu.decodeModRm();
+    if (cpu.lockPrefix) cpu.undefinedOpcode();
+    const reg = cpu.regField;
+    const r = alu(cpu, op, cpu.getReg8(reg), cpu.readE8(), 8);
+    if (op !== CMP) cpu.setReg8(reg, r);
+  };
+}
+
+function opAluGvEv(op: number): OpHandler {
+  return (cpu) => {
+    cpu.decodeModRm();
+    if (cpu.lockPrefix) cpu.undefinedOpcode();
+    const reg = cpu.regField;
+    if (cpu.opsize32) {
+      const r = alu(cpu, op, cpu.reg32[reg], cpu.readE32(), 32);
+      if (op !== CMP) cpu.reg32[reg] = r;
+    } else {
+      const r = alu(cpu, op, cpu.getReg16(reg), cpu.readE16(), 16);
+      if (op !== CMP) cpu.setReg16(reg, r);
+    }
+  };
+}
+
+function opAluAlIb(op: number): OpHandler {
+  return (cpu) => {
+    if (cpu.lockPrefix) cpu.undefinedOpcode();
+    const r = alu(cpu, op, cpu.reg8[0], cpu.fetch8(), 8);
+    if (op !== CMP) cpu.reg8[0] = r;
+  };
+}
+
+function opAluEaxIz(op: number): OpHandler {
+  return (cpu) => {
+    if (cpu.lockPrefix) cpu.undefinedOpcode();
+    if (cpu.opsize32) {
+      const r = alu(cpu, op, cpu.reg32[EAX], cpu.fetch32(), 32);
+      if (op !== CMP) cpu.reg32[EAX] = r;
+    } else {
+      const r = alu(cpu, op, cpu.reg16[0], cpu.fetch16(), 16);
+      if (op !== CMP) cpu.reg16[0] = r;
+    }
+  };
+}
+
+/** 80 /op Eb,Ib (82 is its undocumented alias outside 64-bit mode). */
+function opGroup1EbIb(op: number): OpHandler {
+  return (cpu) => {
+    checkLock(cpu, op);
+    const a = cpu.readE8();
+    const r = alu(cpu, op, a, cpu.fetch8(), 8);
+    if (op !== CMP) cpu.writeE8(r);
+  };
+}
+
+/** 81 /op Ev,Iz and 83 /op Ev,Ib (sign-extended). */
+function opGroup1EvI(op: number, signExtendedByte: boolean): OpHandler {
+  return (cpu) => {
+    checkLock(cpu, op);
+    if (cpu.opsize32) {
+      const a = cpu.readE32();
+      const b = signExtendedByte ? cpu.fetchS8() : cpu.fetch32();
+      const r = alu(cpu, op, a, b, 32);
+      if (op !== CMP) cpu.writeE32(r);
+    } else {
+      const a = cpu.readE16();
+      const b = (signExtendedByte ? cpu.fetchS8() : cpu.fetch16()) & 0xffff;
+      const r = alu(cpu, op, a, b, 16);
+      if (op !== CMP) cpu.writeE16(r);
+    }
+  };
+}
+
+function inc(cpu: Cpu, a: number, size: number): number {
+  const r = a + 1;
+  cpu.setLazyKeepCf(LAZY_ADD, a, 1, r, size);
+  return r;
+}
+
+function dec(cpu: Cpu, a: number, size: number): number {
+  const r = a - 1;
+  cpu.setLazyKeepCf(LAZY_SUB, a, 1, r, size);
+  return r;
+}
+
+function opIncReg(reg: number): OpHandler {
+  return (cpu) => {
+    if (cpu.lockPrefix) cpu.undefinedOpcode();
+    if (cpu.opsize32) cpu.reg32[reg] = inc(cpu, cpu.reg32[reg], 32);
+    else cpu.setReg16(reg, inc(cpu, cpu.getReg16(reg), 16));
+  };
+}
+
+function opDecReg(reg: number): OpHandler {
+  return (cpu) => {
+    if (cpu.lockPrefix) cpu.undefinedOpcode();
+    if (cpu.opsize32) cpu.reg32[reg] = dec(cpu, cpu.reg32[reg], 32);
+    else cpu.setReg16(reg, dec(cpu, cpu.getReg16(reg), 16));
+  };
+}
+
+function lockNeedsMemory(cpu: Cpu): void {
+  if (cpu.lockPrefix && cpu.modrm >= 0xc0) cpu.undefinedOpcode();
+}
+
+function noLock(cpu: Cpu): void {
+  if (cpu.lockPrefix) cpu.undefinedOpcode();
+}
+
+function testFlags(cpu: Cpu, a: number, b: number, size: number): void {
+  cpu.setLazy(LAZY_LOGIC, a, b, a & b, size);
+}
+
+export function installArith(t: OpTable): void {
+  for (let op = 0; op < 8; op++) {
+    const base = op << 3;
+    define(t, base + 0, opAluEbGb(op));
+    define(t, base + 1, opAluEvGv(op));
+    define(t, base + 2, opAluGbEb(op));
+    define(t, base + 3, opAluGvEv(op));
+    define(t, base + 4, opAluAlIb(op));
+    define(t, base + 5, opAluEaxIz(op));
+    defineGroup(t, 0x80, op, opGroup1EbIb(op));
+    defineGroup(t, 0x81, op, opGroup1EvI(op, false));
+    defineGroup(t, 0x82, op, opGroup1EbIb(op));
+    defineGroup(t, 0x83, op, opGroup1EvI(op, true));
+  }
+  for (let reg = 0; reg < 8; reg++) {
+    define(t, 0x40 + reg, opIncReg(reg));
+    define(t, 0x48 + reg, opDecReg(reg));
+  }
+
+  // TEST Eb,Gb / Ev,Gv / AL,Ib / eAX,Iz
+  define(t, 0x84, (cpu) => {
+    cpu.decodeModRm();
+    noLock(cpu);
+    testFlags(cpu, cpu.readE8(), cpu.getReg8(cpu.regField), 8);
+  });
+  define(t, 0x85, (cpu) => {
+    cpu.decodeModRm();
+    noLock(cpu);
+    if (cpu.opsize32) testFlags(cpu, cpu.readE32(), cpu.reg32[cpu.regField], 32);
+    else testFlags(cpu, cpu.readE16(), cpu.getReg16(cpu.regField), 16);
+  });
+  define(t, 0xa8, (cpu) => {
+    noLock(cpu);
+    testFlags(cpu, cpu.reg8[0], cpu.fetch8(), 8);
+  });
+  define(t, 0xa9, (cpu) => {
+    noLock(cpu);
+    if (cpu.opsize32) testFlags(cpu, cpu.reg32[EAX], cpu.fetch32(), 32);
+    else testFlags(cpu, cpu.reg16[0], cpu.fetch16(), 16);
+  });
+
+  // F6/F7 /0 and /1 (the undocumented alias): TEST E,I
+  for (const reg of [0, 1]) {
+    defineGroup(t, 0xf6, reg, (cpu) => {
+      noLock(cpu);
+      testFlags(cpu, cpu.readE8(), cpu.fetch8(), 8);
+    });
+    defineGroup(t, 0xf7, reg, (cpu) => {
+      noLock(cpu);
+      if (cpu.opsize32) testFlags(cpu, cpu.readE32(), cpu.fetch32(), 32);
+      else testFlags(cpu, cpu.readE16(), cpu.fetch16(), 16);
+    });
+  }
+  // NOT: no flags.
+  defineGroup(t, 0xf6, 2, (cpu) => {
+    lockNeedsMemory(cpu);
+    cpu.writeE8(~cpu.readE8());
+  });
+  defineGroup(t, 0xf7, 2, (cpu) => {
+    lockNeedsMemory(cpu);
+    if (cpu.opsize32) cpu.writeE32(~cpu.readE32());
+    else cpu.writeE16(~cpu.readE16());
+  });
+  // NEG: 0 - x; CF set unless the operand was zero (which the SUB borrow gives).
+  defineGroup(t, 0xf6, 3, (cpu) => {
+    lockNeedsMemory(cpu);
+    cpu.writeE8(alu(cpu, SUB, 0, cpu.readE8(), 8));
+  });
+  defineGroup(t, 0xf7, 3, (cpu) => {
+    lockNeedsMemory(cpu);
+    if (cpu.opsize32) cpu.writeE32(alu(cpu, SUB, 0, cpu.readE32(), 32));
+    else cpu.writeE16(alu(cpu, SUB, 0, cpu.readE16(), 16));
+  });
+
+  // FE /0 /1, FF /0 /1: INC/DEC Eb/Ev.
+  defineGroup(t, 0xfe, 0, (cpu) => {
+    lockNeedsMemory(cpu);
+    cpu.writeE8(inc(cpu, cpu.readE8(), 8));
+  });
+  defineGroup(t, 0xfe, 1, (cpu) => {
+    lockNeedsMemory(cpu);
+    cpu.writeE8(dec(cpu, cpu.readE8(), 8));
+  });
+  defineGroup(t, 0xff, 0, (cpu) => {
+    lockNeedsMemory(cpu);
+    if (cpu.opsize32) cpu.writeE32(inc(cpu, cpu.readE32(), 32));
+    else cpu.writeE16(inc(cpu, cpu.readE16(), 16));
+  });
+  defineGroup(t, 0xff, 1, (cpu) => {
+    lockNeedsMemory(cpu);
+    if (cpu.opsize32) cpu.writeE32(dec(cpu, cpu.readE32(), 32));
+    else cpu.writeE16(dec(cpu, cpu.readE16(), 16));
+  });
+}

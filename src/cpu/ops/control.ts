@@ -1,0 +1,161 @@
+// Control transfer: Jcc (70-7F, 0F 80-8F), JMP (E9 EA EB, FF /4 /5), CALL
+// (E8 9A, FF /2 /3), RET/RETF (C2 C3 CA CB), LOOP/LOOPE/LOOPNE/JCXZ (E0-E3),
+// INT3/INT n/INTO/INT1 (CC CD CE F1) and IRET (CF).
+
+import { Cpu } from '../cpu';
+import { CS, ECX, IF, OF, VEC_BP, VEC_DB, VEC_OF } from '../state';
+import { OpTable, define, defineGroup } from './table';
+
+/** Relative jump: the displacement is added to the address of the next instruction. */
+function jumpRelative(cpu: Cpu, displacement: number): void {
+  cpu.jumpNear((cpu.eip + displacement) | 0);
+}
+
+/** CX or ECX, by address size: the count register of LOOP and JCXZ. */
+function decrementCount(cpu: Cpu): number {
+  if (cpu.addr32) return (cpu.reg32[ECX] = cpu.reg32[ECX] - 1);
+  return (cpu.reg16[2] = cpu.reg16[2] - 1);
+}
+
+/** Far call in real mode (and, when it arrives, the same-privilege protected-mode form). */
+function callFar(cpu: Cpu, selector: number, offset: number): void {
+  const returnCs = cpu.segSel[CS];
+  const returnIp = cpu.eip;
+  cpu.pushV(returnCs);
+  cpu.pushV(returnIp);
+  cpu.loadCsFar(selector, offset);
+}
+
+function returnFar(cpu: Cpu, release: number): void {
+  const offset = cpu.popV() >>> 0;
+  const selector = cpu.popV() & 0xffff;
+  cpu.loadCsFar(selector, cpu.opsize32 ? offset : offset & 0xffff);
+  cpu.adjustSp(release);
+}
+
+/**
+ * IRET in real mode (SDM vol. 3 IRET, real-address mode): pops IP, CS and
+ * FLAGS; a 32-bit IRETD keeps VM, VIF and VIP.
+ */
+function interruptReturn(cpu: Cpu): void {
+  if (cpu.protectedMode) cpu.unimplemented('IRET in protected mode');
+  if (cpu.opsize32) {
+    const eip = cpu.pop32() >>> 0;
+    const cs = cpu.pop32() & 0xffff;
+    const eflags = cpu.pop32();
+    cpu.loadCsFar(cs, eip);
+    cpu.setFlags((eflags & 0x257fd5) | (cpu.getFlags() & 0x1a0000));
+  } else {
+    const ip = cpu.pop16();
+    const cs = cpu.pop16();
+    const flags = cpu.pop16();
+    cpu.loadCsFar(cs, ip);
+    cpu.setFlags((cpu.getFlags() & ~0xffff) | flags);
+  }
+}
+
+export function installControl(t: OpTable): void {
+  for (let cc = 0; cc < 16; cc++) {
+    define(t, 0x70 + cc, (cpu) => {
+      const d = cpu.fetchS8();
+      if (cpu.testCondition(cc)) jumpRelative(cpu, d);
+    });
+    define(t, 0x180 + cc, (cpu) => {
+      const d = cpu.opsize32 ? cpu.fetch32() : (cpu.fetch16() << 16) >> 16;
+      if (cpu.testCondition(cc)) jumpRelative(cpu, d);
+    });
+  }
+
+  // E0 LOOPNE, E1 LOOPE, E2 LOOP, E3 JCXZ/JECXZ.
+  define(t, 0xe0, (cpu) => {
+    const d = cpu.fetchS8();
+    if (decrementCount(cpu) !== 0 && cpu.getZF() === 0) jumpRelative(cpu, d);
+  });
+  define(t, 0xe1, (cpu) => {
+    const d = cpu.fetchS8();
+    if (decrementCount(cpu) !== 0 && cpu.getZF() !== 0) jumpRelative(cpu, d);
+  });
+  define(t, 0xe2, (cpu) => {
+    const d = cpu.fetchS8();
+    if (decrementCount(cpu) !== 0) jumpRelative(cpu, d);
+  });
+  define(t, 0xe3, (cpu) => {
+    const d = cpu.fetchS8();
+    const count = cpu.addr32 ? cpu.reg32[ECX] : cpu.reg16[2];
+    if (count === 0) jumpRelative(cpu, d);
+  });
+
+  // E8: CALL rel; E9: JMP rel; EB: JMP rel8; EA: JMP ptr16:16/32; 9A: CALL ptr16:16/32.
+  define(t, 0xe8, (cpu) => {
+    const d = cpu.opsize32 ? cpu.fetch32() : (cpu.fetch16() << 16) >> 16;
+    const target = cpu.nearTarget(cpu.eip + d); // checked before anything is pushed
+    cpu.pushV(cpu.eip);
+    cpu.eip = target;
+  });
+  define(t, 0xe9, (cpu) => {
+    const d = cpu.opsize32 ? cpu.fetch32() : (cpu.fetch16() << 16) >> 16;
+    jumpRelative(cpu, d);
+  });
+  define(t, 0xeb, (cpu) => jumpRelative(cpu, cpu.fetchS8()));
+  define(t, 0xea, (cpu) => {
+    const offset = cpu.opsize32 ? cpu.fetch32() >>> 0 : cpu.fetch16();
+    cpu.loadCsFar(cpu.fetch16(), offset);
+  });
+  define(t, 0x9a, (cpu) => {
+    const offset = cpu.opsize32 ? cpu.fetch32() >>> 0 : cpu.fetch16();
+    callFar(cpu, cpu.fetch16(), offset);
+  });
+
+  // FF /2 CALL Ev, /3 CALL Mp, /4 JMP Ev, /5 JMP Mp.
+  defineGroup(t, 0xff, 2, (cpu) => {
+    const target = cpu.nearTarget(cpu.readEv());
+    cpu.pushV(cpu.eip);
+    cpu.eip = target;
+  });
+  defineGroup(t, 0xff, 3, (cpu) => {
+    if (cpu.modrm >= 0xc0) cpu.undefinedOpcode();
+    const offset = cpu.opsize32 ? cpu.read32(cpu.eaSeg, cpu.eaOff) >>> 0 : cpu.read16(cpu.eaSeg, cpu.eaOff);
+    const selector = cpu.read16(cpu.eaSeg, (cpu.eaOff + (cpu.opsize32 ? 4 : 2)) & (cpu.addr32 ? -1 : 0xffff));
+    callFar(cpu, selector, offset);
+  });
+  defineGroup(t, 0xff, 4, (cpu) => cpu.jumpNear(cpu.readEv()));
+  defineGroup(t, 0xff, 5, (cpu) => {
+    if (cpu.modrm >= 0xc0) cpu.undefinedOpcode();
+    const offset = cpu.opsize32 ? cpu.read32(cpu.eaSeg, cpu.eaOff) >>> 0 : cpu.read16(cpu.eaSeg, cpu.eaOff);
+    const selector = cpu.read16(cpu.eaSeg, (cpu.eaOff + (cpu.opsize32 ? 4 : 2)) & (cpu.addr32 ? -1 : 0xffff));
+    cpu.loadCsFar(selector, offset);
+  });
+
+  // C2/C3: RET (imm16 releases that many bytes); CA/CB: RETF.
+  define(t, 0xc2, (cpu) => {
+    const release = cpu.fetch16();
+    cpu.jumpNear(cpu.popV());
+    cpu.adjustSp(release);
+  });
+  define(t, 0xc3, (cpu) => cpu.jumpNear(cpu.popV()));
+  define(t, 0xca, (cpu) => returnFar(cpu, cpu.fetch16()));
+  define(t, 0xcb, (cpu) => returnFar(cpu, 0));
+
+  // CC INT3, CD INT n, CE INTO, F1 INT1 (ICEBP), CF IRET.
+  define(t, 0xcc, (cpu) => cpu.softwareInterrupt(VEC_BP));
+  define(t, 0xcd, (cpu) => cpu.softwareInterrupt(cpu.fetch8()));
+  define(t, 0xce, (cpu) => {
+    if (cpu.getOF() & OF) cpu.softwareInterrupt(VEC_OF);
+  });
+  define(t, 0xf1, (cpu) => cpu.softwareInterrupt(VEC_DB));
+  define(t, 0xcf, (cpu) => interruptReturn(cpu));
+
+  // FA CLI / FB STI: STI starts a one-instruction interrupt shadow when it sets IF.
+  define(t, 0xfa, (cpu) => {
+    if (!cpu.ioAllowed()) cpu.generalProtection();
+    cpu.setFlagBits(IF, false);
+  });
+  define(t, 0xfb, (cpu) => {
+    if (!cpu.ioAllowed()) cpu.generalProtection();
+    if ((cpu.flags & IF) === 0) {
+      cpu.setFlagBits(IF, true);
+      cpu.shadowAt = cpu.retired();
+      if (cpu.intr) cpu.endSlice();
+    }
+  });
+}
