@@ -36,3 +36,12 @@ export interface Device<S = unknown> extends Stateful<S> {
   /** Power-on / hard reset state. */
   reset(): void;
 }
+
+/** Guest physical memory as loaders and firmware services see it (no CPU translation, no side effects on reads). */
+export interface GuestRam {
+  /** Bytes at physical `address`; null where nothing readable is mapped. */
+  readPhysical(address: number, length: number): (number | null)[];
+  /** Copy into RAM; returns false if any byte fell outside RAM (ROM, MMIO, unmapped: those bytes are dropped). */
+  writePhysical(address: number, data: Uint8Array): boolean;
+  readonly ramSize: number;
+}

@@ -1,0 +1,124 @@
+// A virtual CPU: KVM's vCPU file descriptor. Registers in and out, and
+// `run(budget)`, which executes guest code until something needs the monitor.
+
+import { Cpu, StopReason } from '../cpu/cpu';
+import { buildOpTable } from '../cpu/ops/table';
+import { CpuMode, CpuState, IF, Regs, Sregs } from '../cpu/state';
+import { NS_PER_INSTRUCTION } from '../devices/clock';
+import { Exit } from './exit';
+import type { Vm } from './vm';
+
+/** A vCPU's run state, as a debugger shows it. */
+export type VcpuState = 'running' | 'halted' | 'stopped';
+
+/** The opcode table is immutable and shared by every vCPU. */
+let sharedOps: ReturnType<typeof buildOpTable> | null = null;
+
+export class Vcpu {
+  readonly cpu: Cpu;
+  /** Exits taken, by kind: a figure of merit (fewer is faster). */
+  readonly exitCounts = new Map<Exit['kind'], number>();
+
+  constructor(
+    private readonly vm: Vm,
+    readonly index: number,
+  ) {
+    this.cpu = new Cpu(vm.memory, vm.ports, vm.pic);
+    sharedOps ??= buildOpTable();
+    this.cpu.ops = sharedOps;
+  }
+
+  getRegs(): Regs {
+    return this.cpu.getRegs();
+  }
+
+  setRegs(regs: Regs): void {
+    this.cpu.setRegs(regs);
+  }
+
+  getSregs(): Sregs {
+    return this.cpu.getSregs();
+  }
+
+  setSregs(sregs: Sregs): void {
+    this.cpu.setSregs(sregs);
+  }
+
+  mode(): CpuMode {
+    return this.cpu.mode();
+  }
+
+  get state(): VcpuState {
+    return this.cpu.halted ? 'halted' : 'running';
+  }
+
+  /** Instructions retired since power-on. */
+  get instructions(): number {
+    return this.cpu.retired();
+  }
+
+  /** Answer an `io` exit with direction `in`: the IN is re-executed with `data` on the next run. */
+  completeIo(data: number): void {
+    this.vm.ports.completeIn(data);
+  }
+
+  saveState(): CpuState {
+    return this.cpu.saveState();
+  }
+
+  loadState(state: CpuState): void {
+    this.cpu.loadState(state);
+  }
+
+  /**
+   * Run guest code until an exit. Interrupts, timers and in-core device work
+   * are handled inside; the loop returns only for what the monitor must see.
+   * While halted with interrupts enabled, guest time jumps to the next timer.
+   */
+  run(budget: number): Exit {
+    const exit = this.runInner(budget);
+    this.exitCounts.set(exit.kind, (this.exitCounts.get(exit.kind) ?? 0) + 1);
+    return exit;
+  }
+
+  private runInner(budget: number): Exit {
+    const cpu = this.cpu;
+    const vm = this.vm;
+    const start = cpu.retired();
+    for (;;) {
+      const io = vm.ports.takeExit();
+      if (io) return io;
+      vm.clock.runDue();
+      vm.runBoundaryWork(this);
+      if (vm.takeStopRequest()) return { kind: 'stop' };
+      const used = cpu.retired() - start;
+      if (used >= budget) return { kind: 'budget' };
+      const deadline = vm.clock.nextDeadline();
+      let slice = budget - used;
+      if (deadline !== Infinity) {
+        const untilDeadline = Math.ceil((deadline - vm.clock.now()) / NS_PER_INSTRUCTION);
+        slice = Math.max(1, Math.min(slice, untilDeadline));
+      }
+      const reason = cpu.run(slice);
+      switch (reason) {
+        case StopReason.Budget:
+        case StopReason.Requested:
+          continue;
+        case StopReason.Halt: {
+          if ((cpu.flags & IF) === 0) return { kind: 'hlt' };
+          const next = vm.clock.nextDeadline();
+          if (next === Infinity) return { kind: 'hlt' };
+          vm.clock.skipTo(next);
+          continue;
+        }
+        case StopReason.Shutdown:
+          return { kind: 'shutdown', reason: 'triple fault' };
+        case StopReason.InternalError: {
+          const e = cpu.internalError;
+          if (!e) throw new Error('internal error without details');
+          return { kind: 'internal-error', message: e.message, cs: e.cs, eip: e.eip, linear: e.linear, bytes: e.bytes };
+        }
+      }
+    }
+  }
+}
