@@ -62,6 +62,26 @@ export class Vcpu {
     this.vm.ports.completeIn(data);
   }
 
+  /**
+   * Bytes at a linear address through this vCPU's translation (the same path
+   * its instructions take: A20, later paging); null where nothing readable is
+   * mapped. No side effects: MMIO is not read.
+   */
+  readLinear(linear: number, length: number): (number | null)[] {
+    const out: (number | null)[] = [];
+    for (let i = 0; i < length; i++) {
+      let physical: number;
+      try {
+        physical = (this.cpu.translate((linear + i) | 0) & this.cpu.a20Mask) >>> 0;
+      } catch {
+        out.push(null);
+        continue;
+      }
+      out.push(this.vm.memory.readPhysical(physical, 1)[0]);
+    }
+    return out;
+  }
+
   saveState(): CpuState {
     return this.cpu.saveState();
   }
