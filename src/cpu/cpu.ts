@@ -69,6 +69,13 @@ for (let i = 0; i < 256; i++) {
   PARITY[i] = (bits & 1) === 0 ? PF : 0;
 }
 
+/** IA32_PAT after reset, each half: WB WT UC- UC (SDM vol. 3 §11.12.4). */
+const PAT_DEFAULT = 0x00070406;
+
+/** Prefix bytes (segment overrides, 66, 67, LOCK, REPNE, REP). */
+const IS_PREFIX = new Uint8Array(256);
+for (const p of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) IS_PREFIX[p] = 1;
+
 /** Kinds of the last flag-setting operation, for lazy flags. */
 export const LAZY_ADD = 0, LAZY_SUB = 1, LAZY_LOGIC = 2;
 
@@ -112,6 +119,12 @@ export class Cpu {
   cr4 = 0;
   efer = 0;
   apicBase = 0xfee00900;
+  /** SYSENTER_CS/ESP/EIP MSRs (174h-176h) and IA32_PAT (277h, low and high dwords); see ops/system.ts. */
+  sysenterCs = 0;
+  sysenterEsp = 0;
+  sysenterEip = 0;
+  patLo = PAT_DEFAULT;
+  patHi = PAT_DEFAULT;
   readonly dr = new Int32Array(8);
   cpl = 0;
   /** CS.D: default operand and address size of the code being run. */
@@ -138,6 +151,11 @@ export class Cpu {
   /** EIP and ESP at the first byte of the current instruction (prefixes included). */
   startEip = 0;
   startEsp = 0;
+
+  // ---- Instruction fetch window: EIPs in [fetchLo, fetchHi] are at ram[fetchDelta + eip]. ----
+  private fetchLo = 1;
+  private fetchHi = 0;
+  private fetchDelta = 0;
 
   // ---- Run state. ----
   halted = false;
@@ -195,6 +213,8 @@ export class Cpu {
     this.idtrLimit = 0xffff;
     this.cr0 = CR0_ET | 0x60000000; // CD and NW set at reset
     this.cr2 = this.cr3 = this.cr4 = this.efer = 0;
+    this.sysenterCs = this.sysenterEsp = this.sysenterEip = 0;
+    this.patLo = this.patHi = PAT_DEFAULT;
     this.dr.fill(0);
     this.dr[6] = 0xffff0ff0 | 0;
     this.dr[7] = 0x400;
@@ -211,7 +231,11 @@ export class Cpu {
     this.segBase[seg] = base | 0;
     this.segLimit[seg] = limit >>> 0;
     this.segAttr[seg] = attributes;
-    if (seg === CS) this.code32 = (attributes & ATTR_DB) !== 0;
+    if (seg === CS) {
+      this.code32 = (attributes & ATTR_DB) !== 0;
+      this.opsize32 = this.addr32 = this.code32;
+      this.invalidateFetch();
+    }
     else if (seg === SS) this.stack32 = (attributes & ATTR_DB) !== 0;
   }
 
@@ -219,6 +243,7 @@ export class Cpu {
   loadSegmentReal(seg: number, selector: number): void {
     this.segSel[seg] = selector & 0xffff;
     this.segBase[seg] = (selector & 0xffff) << 4;
+    if (seg === CS) this.invalidateFetch();
   }
 
   get protectedMode(): boolean {
@@ -288,6 +313,7 @@ export class Cpu {
 
   setA20(enabled: boolean): void {
     this.a20Mask = enabled ? -1 : ~(1 << 20);
+    this.invalidateFetch();
   }
 
   saveState(): CpuState {
@@ -376,6 +402,8 @@ export class Cpu {
   /** Execute up to `n` instructions; returns how many were consumed. */
   private runSlice(n: number): number {
     this.sliceBudget = this.sliceLeft = n;
+    // Control registers and the memory map may have changed between slices.
+    this.invalidateFetch();
     const trap = (this.flags & TF) !== 0;
     try {
       while (this.sliceLeft > 0) {
@@ -401,6 +429,7 @@ export class Cpu {
   }
 
   private handleThrow(e: unknown): void {
+    this.resetPrefixes();
     if (e instanceof GuestFault) {
       this.eip = this.startEip;
       this.reg32[4] = this.startEsp;
@@ -436,13 +465,15 @@ export class Cpu {
   step(): void {
     this.startEip = this.eip;
     this.startEsp = this.reg32[4];
-    this.opsize32 = this.addr32 = this.code32;
-    this.segPrefix = -1;
-    this.repPrefix = 0;
-    this.lockPrefix = false;
+    // The prefix state is at its defaults between instructions (see resetPrefixes),
+    // so an instruction without prefixes pays nothing for it.
     let op = this.fetch8();
-    // Prefixes: at most 15 bytes in all (SDM vol. 2 §2.3.11).
-    for (let n = 0; ; n++) {
+    if (IS_PREFIX[op] === 0) {
+      this.ops[op](this);
+      return;
+    }
+    // Prefixes: an instruction is at most 15 bytes (SDM vol. 2 §2.3.11).
+    for (let n = 1; ; n++) {
       switch (op) {
         case 0x26: this.segPrefix = ES; break;
         case 0x2e: this.segPrefix = CS; break;
@@ -453,13 +484,25 @@ export class Cpu {
         case 0x66: this.opsize32 = !this.code32; break;
         case 0x67: this.addr32 = !this.code32; break;
         case 0xf0: this.lockPrefix = true; break;
-        case 0xf2: case 0xf3: this.repPrefix = op; break;
-        case 0x0f: this.ops[0x100 | this.fetch8()](this); return;
-        default: this.ops[op](this); return;
+        default: this.repPrefix = op; break; // F2, F3
       }
-      if (n >= 14) throw new GuestFault(6, -1);
+      // Too many prefixes: the instruction would exceed 15 bytes (#GP(0), SDM vol. 2 §2.3.11).
+      if (n >= 14) throw new GuestFault(VEC_GP, 0);
       op = this.fetch8();
+      if (IS_PREFIX[op] === 0) {
+        this.ops[op](this);
+        this.resetPrefixes();
+        return;
+      }
     }
+  }
+
+  /** Back to the default prefix state, after a prefixed instruction or a fault inside one. */
+  resetPrefixes(): void {
+    this.opsize32 = this.addr32 = this.code32;
+    this.segPrefix = -1;
+    this.repPrefix = 0;
+    this.lockPrefix = false;
   }
 
   // =====================================================================
@@ -468,12 +511,39 @@ export class Cpu {
 
   fetch8(): number {
     const eip = this.eip;
-    if (eip > this.segLimit[CS]) this.fetchBeyondLimit();
+    if (eip <= this.fetchHi && eip >= this.fetchLo) {
+      this.eip = eip + 1;
+      return this.ram[this.fetchDelta + eip];
+    }
+    return this.fetch8Slow();
+  }
+
+  /**
+   * Fetch through the segment limit, translation and memory map, and open a
+   * window over the code page when it is RAM or ROM, so the following bytes
+   * of the page come straight from `ram` (bounded by the CS limit).
+   */
+  private fetch8Slow(): number {
+    const eip = this.eip;
+    const limit = this.segLimit[CS];
+    if (eip > limit) this.fetchBeyondLimit();
     const lin = (this.segBase[CS] + eip) | 0;
-    this.eip = (eip + 1) >>> 0;
     const p = this.translate(lin) & this.a20Mask;
-    if (this.pageKind[p >>> 12] <= PageKind.ReadFast) return this.ram[p];
+    this.eip = (eip + 1) >>> 0;
+    if (this.pageKind[p >>> 12] <= PageKind.ReadFast) {
+      const pageOffset = lin & 0xfff;
+      this.fetchLo = Math.max(0, eip - pageOffset);
+      this.fetchHi = Math.min(limit, eip + (0xfff - pageOffset));
+      this.fetchDelta = p - eip;
+      return this.ram[p];
+    }
     return this.memory.readSlow(p >>> 0, 1);
+  }
+
+  /** Close the fetch window: CS, A20, the memory map or translation changed. */
+  invalidateFetch(): void {
+    this.fetchLo = 1;
+    this.fetchHi = 0;
   }
 
   fetch16(): number {

@@ -66,6 +66,8 @@ export function defineGroup(table: OpTable, index: number, reg: number, handler:
 
 export function buildOpTable(): readonly OpHandler[] {
   const table: OpTable = new Array<OpHandler>(0x200).fill(opNotImplemented);
+  // 0F: the escape to the two-byte map.
+  define(table, 0x0f, (cpu) => cpu.ops[0x100 | cpu.fetch8()](cpu));
   installArith(table);
   installMove(table);
   installControl(table);
