@@ -53,8 +53,9 @@ done
 
 echo "[test] mocha"
 mocha_start=$SECONDS
-color=()
-[[ -t 1 ]] && color=(--color)  # mocha's output goes through tee, which hides the tty
+# mocha's output goes through tee, which hides the terminal: decide here.
+color=(--no-color)
+[[ -t 1 || -n "${FORCE_COLOR:-}" ]] && color=(--color)
 mocha "${color[@]}" "$@" 2>&1 | tee "$logs/mocha.out"
 mocha_rc=${PIPESTATUS[0]}
 ((mocha_rc == 0)) || failed+=(mocha)
