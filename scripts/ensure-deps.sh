@@ -4,7 +4,8 @@
 # checks and one file-time comparison); on a fresh Debian 12 machine it
 # installs what is missing.
 #
-#   bash scripts/ensure-deps.sh
+#   bash scripts/ensure-deps.sh             everything the tests need
+#   bash scripts/ensure-deps.sh --npm-only  only node_modules (the demo needs no Debian package)
 #
 # Environment:
 #   VMEXIT_NO_APT=1   never call apt-get (report missing tools and go on)
@@ -22,8 +23,11 @@ DEBIAN_PACKAGES=(
   "gcc-multilib -"                   # native CPU oracle (gcc -m32)
 )
 
+npm_only=0
+[[ "${1:-}" == --npm-only ]] && npm_only=1
+
 missing=()
-for entry in "${DEBIAN_PACKAGES[@]}"; do
+((npm_only)) || for entry in "${DEBIAN_PACKAGES[@]}"; do
   read -r pkg cmd <<<"$entry"
   if [[ "$cmd" != "-" ]]; then
     command -v "$cmd" >/dev/null 2>&1 && continue
@@ -71,6 +75,6 @@ node -e '
     console.error(`[deps] node ${process.versions.node} is too old: vmexit needs node >= 20.19`);
     process.exit(1);
   }'
-if [[ ! -d ../shared ]]; then
+if ((!npm_only)) && [[ ! -d ../shared ]]; then
   log "warning: ../shared (conformance vectors, guest lists) not found beside the repository; tests that need it will skip or fail"
 fi
