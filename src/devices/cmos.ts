@@ -476,7 +476,7 @@ export class CmosRtc implements Device<CmosRtcState>, PortHandler {
   }
 
   /** Fill every memory-size byte for a machine with `belowFourGiB` bytes of low RAM and `aboveFourGiB` above 4 GiB. */
-  configureMemory(belowFourGiB: number, aboveFourGiB = 0): void {
+  setMemorySize(belowFourGiB: number, aboveFourGiB = 0): void {
     const mib = 1024 * 1024;
     this.setBaseMemoryKiB(640);
     this.setExtendedMemoryKiB(Math.floor(Math.max(0, belowFourGiB - mib) / 1024));

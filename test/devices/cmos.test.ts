@@ -121,7 +121,7 @@ describe('CmosRtc', () => {
   });
 
   it('fills the memory-size, floppy and equipment bytes with a valid checksum', () => {
-    rtc.configureMemory(32 * 1024 * 1024);
+    rtc.setMemorySize(32 * 1024 * 1024);
     rtc.setFloppyTypes(FloppyType.Mb1_44);
     rtc.setEquipmentByte(0x41);
     assert.deepEqual([0x15, 0x16, 0x17, 0x18, 0x30, 0x31, 0x34, 0x35].map((i) => read(rtc, i)), [
@@ -131,7 +131,7 @@ describe('CmosRtc', () => {
     let sum = 0;
     for (let i = 0x10; i <= 0x2d; i++) sum += read(rtc, i);
     assert.equal((read(rtc, 0x2e) << 8) | read(rtc, 0x2f), sum);
-    rtc.configureMemory(3 * 1024 * 1024 * 1024);
+    rtc.setMemorySize(3 * 1024 * 1024 * 1024);
     assert.equal(read(rtc, 0x17) | (read(rtc, 0x18) << 8), 0xffff, 'capped');
   });
 
