@@ -1,5 +1,244 @@
-// Placeholder: this group's handlers are being written; until then its opcodes end a run with an internal error.
+// Odds and ends: HLT (F4), the flag instructions CMC CLC STC CLD STD (F5 F8
+// F9 FC FD), port I/O (E4-E7, EC-EF), WAIT (9B) and the x87 escapes (D8-DF),
+// SALC (D6), BOUND (62), UD2 (0F 0B), CPUID (0F A2), RDTSC (0F 31),
+// INVD/WBINVD (0F 08 09) and the hint NOPs (0F 18, 0F 1F).
 
-import { OpTable } from './table';
+import { Cpu, GuestFault, OpHandler } from '../cpu';
+import { CF, CR0_EM, CR0_MP, CR0_TS, DF, EAX, EBX, ECX, EDX, VEC_BR, VEC_NM } from '../state';
+import { OpTable, define } from './table';
 
-export function installMisc(_t: OpTable): void {}
+/** CR4.TSD: RDTSC is privileged (SDM vol. 3 §2.5). */
+const CR4_TSD = 1 << 2;
+
+/** LOCK on an instruction that takes none is #UD (SDM vol. 2, LOCK). */
+function noLock(cpu: Cpu): void {
+  if (cpu.lockPrefix) cpu.undefinedOpcode();
+}
+
+/**
+ * IN/OUT are allowed at CPL <= IOPL (and always in real mode). Otherwise the
+ * processor would consult the I/O permission bitmap in the TSS (SDM vol. 1
+ * §19.5.2); that bitmap is not implemented yet, so such accesses take #GP(0)
+ * as if every bit were set. Virtual-8086 mode is the same for now.
+ */
+function checkIo(cpu: Cpu): void {
+  if (!cpu.ioAllowed()) cpu.generalProtection(0);
+}
+
+function portIn(cpu: Cpu, port: number, size: number): void {
+  checkIo(cpu);
+  if (size === 1) cpu.reg8[0] = cpu.io.portIn(port, 1);
+  else if (size === 2) cpu.reg16[0] = cpu.io.portIn(port, 2);
+  else cpu.reg32[EAX] = cpu.io.portIn(port, 4);
+}
+
+function portOut(cpu: Cpu, port: number, size: number): void {
+  checkIo(cpu);
+  if (size === 1) cpu.io.portOut(port, 1, cpu.reg8[0]);
+  else if (size === 2) cpu.io.portOut(port, 2, cpu.reg16[0]);
+  else cpu.io.portOut(port, 4, cpu.reg32[EAX] >>> 0);
+}
+
+/** E4 IN AL,Ib / E5 IN eAX,Ib / EC IN AL,DX / ED IN eAX,DX. */
+function opIn(byte: boolean, dx: boolean): OpHandler {
+  return (cpu) => {
+    noLock(cpu);
+    const port = dx ? cpu.reg16[4] : cpu.fetch8();
+    portIn(cpu, port, byte ? 1 : cpu.opsize32 ? 4 : 2);
+  };
+}
+
+/** E6 OUT Ib,AL / E7 OUT Ib,eAX / EE OUT DX,AL / EF OUT DX,eAX. */
+function opOut(byte: boolean, dx: boolean): OpHandler {
+  return (cpu) => {
+    noLock(cpu);
+    const port = dx ? cpu.reg16[4] : cpu.fetch8();
+    portOut(cpu, port, byte ? 1 : cpu.opsize32 ? 4 : 2);
+  };
+}
+
+/** The flag instructions: set, clear or (CMC) complement one flag. */
+function opFlag(mask: number, set: boolean): OpHandler {
+  return (cpu) => {
+    noLock(cpu);
+    cpu.setFlagBits(mask, set);
+  };
+}
+
+/**
+ * 62 BOUND Gv,Ma: the signed index in Gv must lie within the two signed
+ * bounds at Ma (lower, then upper), else #BR (a fault, no error code). A
+ * register operand is #UD (SDM vol. 2 BOUND).
+ */
+function opBound(cpu: Cpu): void {
+  cpu.decodeModRm();
+  noLock(cpu);
+  if (cpu.modrm >= 0xc0) cpu.undefinedOpcode();
+  const seg = cpu.eaSeg;
+  const amask = cpu.addr32 ? -1 : 0xffff;
+  if (cpu.opsize32) {
+    const index = cpu.reg32[cpu.regField];
+    const lower = cpu.read32(seg, cpu.eaOff);
+    const upper = cpu.read32(seg, ((cpu.eaOff + 4) & amask) >>> 0);
+    if (index < lower || index > upper) throw new GuestFault(VEC_BR, -1);
+  } else {
+    const index = (cpu.getReg16(cpu.regField) << 16) >> 16;
+    const lower = (cpu.read16(seg, cpu.eaOff) << 16) >> 16;
+    const upper = (cpu.read16(seg, ((cpu.eaOff + 2) & amask) >>> 0) << 16) >> 16;
+    if (index < lower || index > upper) throw new GuestFault(VEC_BR, -1);
+  }
+}
+
+/**
+ * The processor identity CPUID reports. Our own, not a real vendor's: guests
+ * take the generic path for an unknown vendor, and nothing pretends to be a
+ * part we do not model.
+ *
+ * - Leaf 0: maximum basic leaf 1, vendor "vmexitVMEXIT" (EBX, EDX, ECX).
+ * - Leaf 1: EAX signature family 6, model 0, stepping 0 (00000600h, the same
+ *   value the core leaves in EDX at reset); EBX 0 (no brand index, no
+ *   CLFLUSH, one logical processor, initial APIC ID 0); ECX 0; EDX features:
+ *   DE (CR4.DE and the DR4/DR5 rule), TSC (RDTSC, CR4.TSD), MSR
+ *   (RDMSR/WRMSR), CX8 (CMPXCHG8B) and CMOV. Not reported until they exist:
+ *   FPU, PSE/PAE/PGE/PAT (paging), APIC, SEP (SYSENTER; its MSRs are
+ *   readable), VME, MMX/SSE.
+ * - Leaf 80000000h: maximum extended leaf 80000001h; 80000001h: no
+ *   extended features (no long mode, NX or SYSCALL).
+ * - Any other leaf returns leaf 1's data, as Intel processors return the
+ *   highest basic leaf for a leaf beyond the maximum.
+ */
+export const CPUID_VENDOR = 'vmexitVMEXIT';
+export const CPUID_SIGNATURE = 0x00000600;
+export const CPUID_FEATURES_EDX = (1 << 2) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 15);
+
+/** Four ASCII characters as a little-endian dword. */
+function ascii4(s: string, at: number): number {
+  return (s.charCodeAt(at) | (s.charCodeAt(at + 1) << 8) | (s.charCodeAt(at + 2) << 16) | (s.charCodeAt(at + 3) << 24)) | 0;
+}
+const VENDOR_EBX = ascii4(CPUID_VENDOR, 0);
+const VENDOR_EDX = ascii4(CPUID_VENDOR, 4);
+const VENDOR_ECX = ascii4(CPUID_VENDOR, 8);
+
+function opCpuid(cpu: Cpu): void {
+  noLock(cpu);
+  const r = cpu.reg32;
+  const leaf = r[EAX] >>> 0;
+  switch (leaf) {
+    case 0:
+      r[EAX] = 1;
+      r[EBX] = VENDOR_EBX;
+      r[EDX] = VENDOR_EDX;
+      r[ECX] = VENDOR_ECX;
+      return;
+    case 0x80000000:
+      r[EAX] = 0x80000001 | 0;
+      r[EBX] = r[ECX] = r[EDX] = 0;
+      return;
+    case 0x80000001:
+      r[EAX] = r[EBX] = r[ECX] = r[EDX] = 0;
+      return;
+    default: // leaf 1, and every leaf beyond the maxima
+      r[EAX] = CPUID_SIGNATURE;
+      r[EBX] = 0;
+      r[ECX] = 0;
+      r[EDX] = CPUID_FEATURES_EDX;
+  }
+}
+
+/** The time-stamp counter: instructions retired plus the offset WRMSR/VMM set. */
+export function readTsc(cpu: Cpu): number {
+  return cpu.retired() + cpu.tscOffset;
+}
+
+const TWO32 = 4294967296;
+
+/** 0F 31 RDTSC: EDX:EAX = TSC; #GP(0) when CR4.TSD is set and CPL > 0. */
+function opRdtsc(cpu: Cpu): void {
+  noLock(cpu);
+  if ((cpu.cr4 & CR4_TSD) !== 0 && cpu.protectedMode && cpu.cpl > 0) cpu.generalProtection(0);
+  const tsc = readTsc(cpu);
+  const hi = Math.floor(tsc / TWO32);
+  cpu.reg32[EAX] = tsc - hi * TWO32;
+  cpu.reg32[EDX] = hi;
+}
+
+/**
+ * x87 escapes D8-DF and WAIT. There is no FPU yet (CPUID does not report
+ * one): with CR0.EM or CR0.TS set the escape takes #NM (vector 7, SDM vol. 3
+ * §2.5 table 2-2), as an OS that emulates the FPU expects; otherwise the
+ * ModRM is decoded (so the error report shows the whole instruction) and the
+ * run ends with an internal error rather than a silent wrong result.
+ */
+function opFpuEscape(cpu: Cpu): void {
+  if ((cpu.cr0 & (CR0_EM | CR0_TS)) !== 0) throw new GuestFault(VEC_NM, -1);
+  cpu.decodeModRm();
+  cpu.unimplemented('x87 FPU instruction');
+}
+
+/** Privileged no-operation (INVD, WBINVD: there is no cache to write back or drop). */
+function opPrivilegedNop(cpu: Cpu): void {
+  noLock(cpu);
+  if (cpu.protectedMode && cpu.cpl > 0) cpu.generalProtection(0);
+}
+
+export function installMisc(t: OpTable): void {
+  // F4 HLT: privileged. The CPU stops until an interrupt (or NMI/reset).
+  define(t, 0xf4, (cpu) => {
+    noLock(cpu);
+    if (cpu.protectedMode && cpu.cpl > 0) cpu.generalProtection(0);
+    cpu.halted = true;
+    cpu.endSlice();
+  });
+
+  // F5 CMC, F8 CLC, F9 STC, FC CLD, FD STD.
+  define(t, 0xf5, (cpu) => {
+    noLock(cpu);
+    cpu.setFlagBits(CF, cpu.getCF() === 0);
+  });
+  define(t, 0xf8, opFlag(CF, false));
+  define(t, 0xf9, opFlag(CF, true));
+  define(t, 0xfc, opFlag(DF, false));
+  define(t, 0xfd, opFlag(DF, true));
+
+  define(t, 0xe4, opIn(true, false));
+  define(t, 0xe5, opIn(false, false));
+  define(t, 0xec, opIn(true, true));
+  define(t, 0xed, opIn(false, true));
+  define(t, 0xe6, opOut(true, false));
+  define(t, 0xe7, opOut(false, false));
+  define(t, 0xee, opOut(true, true));
+  define(t, 0xef, opOut(false, true));
+
+  // 9B WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set; with no FPU there
+  // are no pending x87 exceptions to report, so otherwise it does nothing.
+  define(t, 0x9b, (cpu) => {
+    noLock(cpu);
+    if ((cpu.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) throw new GuestFault(VEC_NM, -1);
+  });
+  for (let op = 0xd8; op <= 0xdf; op++) define(t, op, opFpuEscape);
+
+  // D6 SALC (undocumented until recently, present on every Intel part): AL = CF ? FFh : 00h.
+  define(t, 0xd6, (cpu) => {
+    noLock(cpu);
+    cpu.reg8[0] = cpu.getCF() !== 0 ? 0xff : 0;
+  });
+
+  define(t, 0x62, opBound);
+
+  // 0F 0B UD2: the architecturally undefined instruction.
+  define(t, 0x10b, (cpu) => cpu.undefinedOpcode());
+
+  define(t, 0x1a2, opCpuid);
+  define(t, 0x131, opRdtsc);
+  define(t, 0x108, opPrivilegedNop); // INVD
+  define(t, 0x109, opPrivilegedNop); // WBINVD
+
+  // 0F 18 (PREFETCHh, /0-/3; /4-/7 reserved hint NOPs) and 0F 1F (NOP Ev):
+  // decode the operand, touch nothing. No memory access, so no fault.
+  const hintNop: OpHandler = (cpu) => {
+    cpu.decodeModRm();
+    noLock(cpu);
+  };
+  define(t, 0x118, hintNop);
+  define(t, 0x11f, hintNop);
+}
