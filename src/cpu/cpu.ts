@@ -938,7 +938,7 @@ export class Cpu {
   getZF(): number {
     if ((this.lazy & ZF) === 0) return this.flags & ZF;
     const r = this.lazyResult;
-    const zero = this.lazySize === 32 ? r === 0 : (r & ((1 << this.lazySize) - 1)) === 0;
+    const zero = this.lazySize === 32 ? (r | 0) === 0 : (r & ((1 << this.lazySize) - 1)) === 0;
     return zero ? ZF : 0;
   }
 
