@@ -163,16 +163,38 @@ function opRdtsc(cpu: Cpu): void {
 }
 
 /**
- * x87 escapes D8-DF and WAIT. There is no FPU yet (CPUID does not report
- * one): with CR0.EM or CR0.TS set the escape takes #NM (vector 7, SDM vol. 3
- * §2.5 table 2-2), as an OS that emulates the FPU expects; otherwise the
- * ModRM is decoded (so the error report shows the whole instruction) and the
- * run ends with an internal error rather than a silent wrong result.
+ * x87 escapes D8-DF. The machine has no coprocessor (CPUID reports no FPU).
+ * With CR0.EM or CR0.TS set an escape takes #NM (vector 7, SDM vol. 3 §2.5
+ * table 2-2), as an OS that emulates the FPU expects. Otherwise it behaves as
+ * on a PC with an empty coprocessor socket: the operands are decoded and
+ * nothing answers, so the instruction changes nothing and FNSTSW/FNSTCW store
+ * nothing. That is what FPU detection code (FNINIT; FNSTSW; compare) relies
+ * on, and what the hardware-captured 286 vectors show.
  */
-function opFpuEscape(cpu: Cpu): void {
+function opFpuEscape(cpu: Cpu, opcode: number): void {
   if ((cpu.cr0 & (CR0_EM | CR0_TS)) !== 0) throw new GuestFault(VEC_NM, -1);
   cpu.decodeModRm();
-  cpu.unimplemented('x87 FPU instruction');
+  // The CPU still checks the memory operand against its segment (the
+  // coprocessor's transfers go through it): #GP/#SS past the limit.
+  if (cpu.modrm < 0xc0) {
+    const size = fpuOperandBytes(opcode, cpu.regField, cpu.opsize32);
+    if (size > 0) cpu.linearAddress(cpu.eaSeg, cpu.eaOff, size);
+  }
+}
+
+/** Bytes of an x87 memory operand (SDM vol. 2, the D8-DF opcode maps); 0 for an invalid form. */
+function fpuOperandBytes(opcode: number, reg: number, opsize32: boolean): number {
+  const environment = opsize32 ? 28 : 14;
+  const state = opsize32 ? 108 : 94;
+  switch (opcode) {
+    case 0xd8: case 0xda: return 4;
+    case 0xdc: return 8;
+    case 0xde: return 2;
+    case 0xd9: return [4, 0, 4, 4, environment, 2, environment, 2][reg];
+    case 0xdb: return [4, 4, 4, 4, 0, 10, 0, 10][reg];
+    case 0xdd: return [8, 8, 8, 8, state, 0, state, 2][reg];
+    default: return [2, 2, 2, 2, 10, 8, 10, 8][reg]; // DF
+  }
 }
 
 /** Privileged no-operation (INVD, WBINVD: there is no cache to write back or drop). */
@@ -215,7 +237,7 @@ export function installMisc(t: OpTable): void {
     noLock(cpu);
     if ((cpu.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) throw new GuestFault(VEC_NM, -1);
   });
-  for (let op = 0xd8; op <= 0xdf; op++) define(t, op, opFpuEscape);
+  for (let op = 0xd8; op <= 0xdf; op++) define(t, op, (cpu) => opFpuEscape(cpu, op));
 
   // D6 SALC (undocumented until recently, present on every Intel part): AL = CF ? FFh : 00h.
   define(t, 0xd6, (cpu) => {
