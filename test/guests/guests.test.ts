@@ -1,0 +1,156 @@
+// The test guests (test/guests/*.asm) on vmexit's PcMachine, and the same
+// images on QEMU as a differential check: serial output (less INFO lines)
+// and exit status must agree.
+//
+// Every guest prints PASS/FAIL lines on COM1 and writes its failure count to
+// isa-debug-exit (port F4h): 0 failures is status 1.
+
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import {
+  FLOPPY_BYTES, HD_SECTORS, QemuResult, assemble, cacheImage, comparableLines, floppyImage, hasQemu, patternedImage,
+  runQemu, serialLines,
+} from './harness';
+import { PcRunResult, describeEvent, runOnPc } from './pcRun';
+
+interface Guest {
+  /** Test name. */
+  name: string;
+  /** test/guests/<source>.asm */
+  source: string;
+  drive: 'floppy' | 'hard';
+  /** Sectors after the program hold their LBA (see disk.asm). */
+  patterned?: boolean;
+  /** Instruction budget on vmexit. */
+  budget: number;
+  input?: { after: string; text: string }[];
+  /** Why QEMU can't run this one (the vmexit half still runs). */
+  qemuSkip?: string;
+  /** Ends in a triple fault instead of an exit through port F4h. */
+  tripleFault?: boolean;
+  /** Extra checks on vmexit's run. */
+  extra?: (r: PcRunResult) => void;
+}
+
+const GUESTS: Guest[] = [
+  {
+    name: 'hello',
+    source: 'hello',
+    drive: 'floppy',
+    budget: 50_000_000,
+    extra: (r) => {
+      assert.ok(
+        r.screen.some((row) => row.includes('Hello, world from a vmexit test guest')),
+        `the greeting is on the VGA text screen:\n${r.screen.join('\n')}`,
+      );
+      assert.ok(r.screen.some((row) => row.startsWith('Second line')), 'the second line is on the screen');
+      assert.equal(r.debugcon, 'hello on the debug console\n');
+    },
+  },
+  { name: 'bigreal', source: 'bigreal', drive: 'floppy', budget: 50_000_000 },
+  { name: 'a20', source: 'a20', drive: 'floppy', budget: 50_000_000 },
+  { name: 'disk (floppy, CHS)', source: 'disk', drive: 'floppy', patterned: true, budget: 100_000_000 },
+  { name: 'disk (hard disk, CHS and LBA)', source: 'disk', drive: 'hard', patterned: true, budget: 100_000_000 },
+  { name: 'timers', source: 'timers', drive: 'floppy', budget: 200_000_000 },
+  { name: 'exceptions', source: 'exceptions', drive: 'floppy', budget: 50_000_000 },
+  {
+    name: 'keyboard',
+    source: 'keyboard',
+    drive: 'floppy',
+    budget: 200_000_000,
+    input: [{ after: 'READY', text: 'Hi!\n' }],
+    qemuSkip: 'QEMU has no typed keyboard input on the differential command line (-monitor none, -display none)',
+  },
+  { name: 'triple fault', source: 'triple', drive: 'floppy', budget: 50_000_000, tripleFault: true },
+];
+
+function image(guest: Guest): Uint8Array {
+  const program = new Uint8Array(fs.readFileSync(assemble(guest.source)));
+  if (guest.drive === 'hard') return patternedImage(program, HD_SECTORS);
+  return guest.patterned ? patternedImage(program, FLOPPY_BYTES / 512) : floppyImage(program);
+}
+
+function failLines(serial: string): string[] {
+  return serialLines(serial).filter((l) => l.startsWith('FAIL'));
+}
+
+const oursCache = new Map<Guest, Promise<PcRunResult>>();
+function ours(guest: Guest): Promise<PcRunResult> {
+  let p = oursCache.get(guest);
+  if (!p) {
+    const img = image(guest);
+    p = runOnPc({
+      floppy: guest.drive === 'floppy' ? img : null,
+      hardDisk: guest.drive === 'hard' ? img : null,
+      boot: guest.drive === 'floppy' ? 'a' : 'c',
+      budget: guest.budget,
+      input: guest.input,
+    });
+    oursCache.set(guest, p);
+  }
+  return p;
+}
+
+const qemuCache = new Map<Guest, Promise<QemuResult>>();
+function qemu(guest: Guest): Promise<QemuResult> {
+  let p = qemuCache.get(guest);
+  if (!p) {
+    const file = cacheImage(`${guest.source}-${guest.drive}`, image(guest));
+    p = runQemu(file, guest.drive);
+    qemuCache.set(guest, p);
+  }
+  return p;
+}
+
+function report(r: PcRunResult): string {
+  return `ended with ${describeEvent(r.event)} after ${r.instructions} instructions; serial:\n${r.serial}`;
+}
+
+describe('test guests on vmexit', function () {
+  this.timeout(120_000);
+  for (const guest of GUESTS) {
+    it(`${guest.name}`, async function () {
+      const r = await ours(guest);
+      if (guest.tripleFault) {
+        assert.equal(r.event.kind, 'shutdown', report(r));
+        assert.ok(r.serial.includes('INFO triple fault next'), report(r));
+        assert.deepEqual(failLines(r.serial), [], report(r));
+        return;
+      }
+      assert.deepEqual(failLines(r.serial), [], report(r));
+      assert.equal(r.event.kind, 'exit', report(r));
+      assert.ok(serialLines(r.serial).includes(`PASS ${guest.source}`), `PASS ${guest.source} line missing: ${report(r)}`);
+      assert.ok(serialLines(r.serial).includes('DONE 00'), report(r));
+      assert.equal(r.status, 1, report(r));
+      guest.extra?.(r);
+    });
+  }
+});
+
+describe('test guests: differential check against QEMU', function () {
+  this.timeout(120_000);
+  before(function () {
+    if (!hasQemu()) {
+      console.log('    (qemu-system-i386 not installed: skipping the QEMU comparison; scripts/ensure-deps.sh installs it)');
+      this.skip();
+    }
+  });
+  for (const guest of GUESTS) {
+    it(`${guest.name}: same serial output and status as QEMU`, async function () {
+      if (guest.qemuSkip) {
+        console.log(`      skipped on QEMU: ${guest.qemuSkip}`);
+        this.skip();
+      }
+      const q = await qemu(guest);
+      assert.ok(!q.timedOut, `QEMU timed out; serial so far:\n${q.serial}`);
+      // The guest itself must be right on QEMU, or the comparison means nothing.
+      assert.deepEqual(failLines(q.serial), [], `the guest fails on QEMU:\n${q.serial}`);
+      assert.equal(q.status, guest.tripleFault ? 0 : 1, `QEMU status ${q.status}; serial:\n${q.serial}\n${q.stderr}`);
+
+      const r = await ours(guest);
+      assert.deepEqual(comparableLines(r.serial), comparableLines(q.serial), 'serial output (INFO lines aside)');
+      if (guest.tripleFault) assert.equal(r.event.kind, 'shutdown', report(r));
+      else assert.equal(r.status, q.status, report(r));
+    });
+  }
+});
