@@ -327,10 +327,12 @@ export interface Form {
 }
 
 export const FORMS: Form[] = [];
-const BASE_CASES = 1500;
+const BASE_CASES = 2000;
+/** Even the simplest form gets this many cases. */
+const MIN_CASES = 1000;
 
 function form(group: string, name: string, gen: (c: Case) => boolean | void, cases = BASE_CASES): void {
-  FORMS.push({ group, name, cases, gen });
+  FORMS.push({ group, name, cases: Math.max(cases, MIN_CASES), gen });
 }
 
 const o16 = (size: Size): boolean | null => (size === 8 ? null : size === 16);
