@@ -66,8 +66,11 @@ function enter(cpu: Cpu): void {
   const size = cpu.fetch16();
   const level = cpu.fetch8() & 31;
   const opBytes = cpu.opsize32 ? 4 : 2;
-  cpu.pushV(cpu.stack32 ? cpu.reg32[EBP] : cpu.getReg16(EBP));
-  const frame = cpu.getSp();
+  // The pushes are operand-sized; the frame pointer is the whole ESP with a
+  // 32-bit operand size even on a 16-bit stack (what hardware does; checked
+  // against the host CPU by the native oracle).
+  cpu.pushV(cpu.getRegV(EBP));
+  const frame = cpu.getRegV(ESP);
   if (level > 0) {
     let bp = cpu.stack32 ? cpu.reg32[EBP] >>> 0 : cpu.getReg16(EBP);
     for (let i = 1; i < level; i++) {
