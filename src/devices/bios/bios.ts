@@ -278,7 +278,7 @@ export class Bios implements Device<BiosState>, PortHandler {
     for (const kind of host.bootOrder) {
       const drives: { dl: number; label: string }[] =
         kind === 'floppy'
-          ? host.floppies.flatMap((f, i) => (f ? [{ dl: i, label: `floppy ${String.fromCharCode(65 + i)}:` }] : []))
+          ? host.floppies.flatMap((f, i) => (f ? [{ dl: i, label: `floppy ${String.fromCharCode(65 + i)}` }] : []))
           : host.hardDisks.map((_, i) => ({ dl: 0x80 + i, label: `hard disk ${(0x80 + i).toString(16)}h` }));
       for (const { dl, label } of drives) {
         const disk = this.disk.drive(dl);
