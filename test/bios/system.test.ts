@@ -287,3 +287,92 @@ describe('BIOS INT 16h', () => {
     assert.equal(r.r16(20) & 0x0f0f, 0);
   });
 });
+
+describe('BIOS INT 15h 87h/83h, INT 14h, far-call entry', () => {
+  const r = runGuest(`
+        ; 87h: copy 8 words from 0000:2000 to 1 MiB + 10h through the descriptor table at 0000:3000
+        mov     di, 0x2000
+        mov     cx, 8
+        mov     ax, 0x1357
+        rep     stosw
+        mov     di, 0x3000
+        mov     cx, 24
+        xor     ax, ax
+        rep     stosw
+        mov     word [0x3010], 0xffff       ; source: limit, base 002000h
+        mov     word [0x3012], 0x2000
+        mov     byte [0x3015], 0x93
+        mov     word [0x3018], 0xffff       ; destination: base 100010h
+        mov     word [0x301a], 0x0010
+        mov     byte [0x301c], 0x10
+        mov     byte [0x301d], 0x93
+        mov     si, 0x3000
+        mov     cx, 8
+        mov     ah, 0x87
+        int     0x15
+        pushf
+        pop     word [R + 0]
+        mov     [R + 2], ax
+        ; 83h: post bit 7 of 0000:0700 after 100 ms, then wait for it with HLT
+        mov     byte [0x700], 0
+        mov     bx, 0x0700
+        mov     cx, 0x0001
+        mov     dx, 0x86a0
+        mov     ax, 0x8300
+        int     0x15
+        pushf
+        pop     word [R + 4]
+        sti
+        mov     si, [0x46c]
+.w83:   hlt
+        test    byte [0x700], 0x80
+        jz      .w83
+        mov     ax, [0x46c]
+        sub     ax, si
+        mov     [R + 6], ax
+        ; INT 14h AH=01h: a character to COM1, AH=03h status
+        mov     ax, 0x0141
+        xor     dx, dx
+        int     0x14
+        mov     [R + 8], ax
+        mov     ah, 0x03
+        int     0x14
+        mov     [R + 10], ax
+        ; INT 13h entered by PUSHF / CALL FAR [0000:004C], as a chained handler does
+        mov     ah, 0x08
+        mov     dl, 0x00
+        pushf
+        call    far [0x13 * 4]
+        mov     [R + 12], cx
+        mov     word [R + 14], 0x600d       ; got here: the IRET returned after the call
+        jmp     done
+  `);
+  const ram = r.machine.vm.memory.ram;
+
+  it('runs to the end', () => {
+    assert.equal(r.event.kind, 'exit', JSON.stringify(r.event));
+  });
+
+  it('87h copies words to extended memory', () => {
+    assert.equal(r.r16(0) & CF, 0);
+    assert.equal(r.r16(2) >> 8, 0);
+    for (let i = 0; i < 16; i += 2) assert.equal(ram[0x100010 + i] | (ram[0x100011 + i] << 8), 0x1357);
+    assert.equal(ram[0x100010 + 16], 0);
+  });
+
+  it('83h posts the flag after the interval (100 ms: about 2 ticks)', () => {
+    assert.equal(r.r16(4) & CF, 0);
+    const ticks = r.r16(6);
+    assert.ok(ticks >= 1 && ticks <= 3, `ticks elapsed: ${ticks}`);
+  });
+
+  it('INT 14h sends on COM1 and reports the line status', () => {
+    assert.equal(r.r16(8), 0x6041, 'THR and TSR empty, AL kept');
+    assert.equal(r.r16(10) >> 8, 0x60);
+  });
+
+  it('INT 13h works when entered by a far call with FLAGS pushed', () => {
+    assert.equal(r.r16(12), 0x4f12);
+    assert.equal(r.r16(14), 0x600d);
+  });
+});
