@@ -153,6 +153,31 @@ describe('BIOS POST and boot', () => {
     assert.deepEqual(event, { kind: 'exit', status: (5 << 1) | 1 });
   });
 
+  it('INT 08h rolls the tick count over at midnight (1800B0h) and INT 1Ah AH=00h reports it once', () => {
+    const r = runGuest(`
+        cli
+        mov     word [0x46c], 0x00af
+        mov     word [0x46e], 0x0018
+        sti
+.wait:  hlt
+        cmp     word [0x46e], 0
+        jne     .wait
+        cli
+        mov     ah, 0x00
+        int     0x1a
+        mov     [R + 0], al
+        mov     [R + 2], cx
+        mov     ah, 0x00
+        int     0x1a
+        mov     [R + 4], al
+        jmp     done
+    `);
+    assert.equal(r.event.kind, 'exit', JSON.stringify(r.event));
+    assert.equal(r.r8(0), 1, 'midnight flag');
+    assert.equal(r.r16(2), 0, 'high word of the count back to 0');
+    assert.equal(r.r8(4), 0, 'the flag is cleared once read');
+  });
+
   it('ignores an OUT to the trap port from outside the ROM', () => {
     const r = runGuest(`
         mov     ax, 0x1234
