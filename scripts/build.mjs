@@ -5,7 +5,7 @@
 //   node scripts/build.mjs            build all present entries
 //   node scripts/build.mjs --quiet    print only problems
 import { build } from 'esbuild';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +22,9 @@ const entries = [
 
 const started = performance.now();
 mkdirSync(join(root, 'dist'), { recursive: true });
+
+// iced-x86 (disassembly) loads its WebAssembly from beside the script that requires it.
+copyFileSync(join(root, 'node_modules/iced-x86/iced_x86_bg.wasm'), join(root, 'dist/iced_x86_bg.wasm'));
 
 const present = entries.filter((e) => existsSync(join(root, e.src)));
 const skipped = entries.filter((e) => !present.includes(e));

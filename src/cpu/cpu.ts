@@ -960,11 +960,13 @@ export class Cpu {
 
   /** Replace EFLAGS (no privilege filtering: callers such as POPF apply their own masks). */
   setFlags(v: number): void {
-    const wasIf = this.flags & IF;
+    const was = this.flags;
     this.flags = (v & ~(1 << 3 | 1 << 5 | 1 << 15) & 0x3f7fd7) | FIXED1;
     this.lazy = 0;
     // IF going 0 -> 1 with INTR raised: the run loop must look at it after this instruction.
-    if (!wasIf && (this.flags & IF) !== 0 && this.intr) this.endSlice();
+    if ((was & IF) === 0 && (this.flags & IF) !== 0 && this.intr) this.endSlice();
+    // TF going 0 -> 1: from the next instruction on, the run loop steps one at a time.
+    if ((was & TF) === 0 && (this.flags & TF) !== 0) this.endSlice();
   }
 
   /** Set or clear the given flag bits (CLC, STD, ...). */

@@ -1,0 +1,204 @@
+// `vmexit run`: boots a guest headless in a terminal, serial on stdio, exit
+// status from the guest. The same PcMachine the debug adapter drives.
+
+import * as fs from 'node:fs';
+import {
+  EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, EXIT_TIMEOUT, EXIT_TRIPLE_FAULT, OutputTarget, RunOptions, USAGE, UserError,
+  parseRunArgs,
+} from './args';
+import { openDisks, persistDisks } from './images';
+import { Tracer } from './trace';
+import { MachineEvent, PcMachine, hex } from '../vmm/pc';
+
+const VERSION = '0.1.0';
+/** Instructions per slice between looks at the wall clock, stdin and --until (~10 ms of guest code). */
+const SLICE = 1_000_000;
+
+type Sink = ((byte: number) => void) | null;
+
+function openSink(target: OutputTarget, what: string): { sink: Sink; close: () => void } {
+  switch (target.kind) {
+    case 'none':
+      return { sink: null, close: () => {} };
+    case 'stdio':
+      return { sink: (b) => process.stdout.write(Uint8Array.of(b)), close: () => {} };
+    case 'file': {
+      let fd: number;
+      try {
+        fd = fs.openSync(target.path, 'w');
+      } catch (e) {
+        throw new UserError(`cannot open ${what} output '${target.path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+      return { sink: (b) => fs.writeSync(fd, Uint8Array.of(b)), close: () => fs.closeSync(fd) };
+    }
+  }
+}
+
+function readBios(path: string): Uint8Array {
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(path);
+  } catch (e) {
+    throw new UserError(`cannot read BIOS image '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  if (data.length === 0 || data.length > 256 * 1024 || data.length % 2048 !== 0) {
+    throw new UserError(`BIOS image '${path}' has an unsupported size (${data.length} bytes): expected a multiple of 2 KiB up to 256 KiB`);
+  }
+  return new Uint8Array(data);
+}
+
+/** The VGA text screen for --screen: framed, trailing blank rows left out. */
+function formatScreen(rows: string[]): string {
+  let last = rows.length;
+  while (last > 0 && rows[last - 1] === '') last--;
+  const rule = '-'.repeat(80);
+  return `\n${rule}\n${rows.slice(0, last).join('\n')}${last > 0 ? '\n' : ''}${rule}\n`;
+}
+
+/** Resolves after `ms` of wall time. */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function run(options: RunOptions): Promise<number> {
+  const disks = openDisks(options);
+  const bios = options.bios === 'builtin' ? null : readBios(options.bios);
+  const serial = openSink(options.serial, 'serial');
+  const debugcon = openSink(options.debugcon, 'debugcon');
+  const until = options.until;
+  let serialText = '';
+  let untilSeen = false;
+
+  const machine = new PcMachine({
+    memoryBytes: options.memoryMiB * 1024 * 1024,
+    bios,
+    floppy: disks.floppy,
+    hardDisk: disks.hardDisk,
+    boot: disks.boot,
+    onSerialOutput: (b) => {
+      serial.sink?.(b);
+      if (until !== null && !untilSeen) {
+        serialText = (serialText + String.fromCharCode(b)).slice(-until.length * 2 - 64);
+        if (serialText.includes(until)) {
+          untilSeen = true;
+          machine.requestStop();
+        }
+      }
+    },
+    onDebugconOutput: (b) => debugcon.sink?.(b),
+    onFirmwareMessage: (text) => process.stderr.write(`vmexit: ${text}\n`),
+  });
+
+  const stdinIsSerial = options.serial.kind === 'stdio';
+  const onStdin = (chunk: Buffer) => machine.serialInput(chunk);
+  if (stdinIsSerial && !process.stdin.isTTY) {
+    process.stdin.on('data', onStdin);
+    process.stdin.on('error', () => {});
+  } else if (stdinIsSerial && process.stdin.isTTY) {
+    process.stdin.setRawMode(true);
+    process.stdin.on('data', (chunk: Buffer) => {
+      // Ctrl-] leaves, as in telnet; everything else goes to the guest.
+      if (chunk.includes(0x1d)) machine.requestStop('user');
+      else onStdin(chunk);
+    });
+  }
+
+  const tracer = options.trace ? new Tracer(options.trace, machine) : null;
+  const deadline = options.timeoutSeconds === null ? Infinity : Date.now() + options.timeoutSeconds * 1000;
+  let status: number;
+  try {
+    status = await loop();
+  } finally {
+    tracer?.close();
+    if (stdinIsSerial) {
+      if (process.stdin.isTTY) process.stdin.setRawMode(false);
+      process.stdin.pause();
+      process.stdin.removeAllListeners('data');
+    }
+    serial.close();
+    debugcon.close();
+  }
+  if (options.screen) process.stdout.write(formatScreen(machine.textScreen()));
+  if (options.persist) persistDisks(disks);
+  return status;
+
+  async function loop(): Promise<number> {
+    for (;;) {
+      const event: MachineEvent = tracer ? tracer.step() : machine.run(SLICE);
+      switch (event.kind) {
+        case 'exit':
+          return event.status;
+        case 'stop':
+          if (untilSeen) return 0;
+          if (event.reason === 'user') {
+            process.stderr.write('vmexit: stopped by the user\n');
+            return 0;
+          }
+          break;
+        case 'shutdown':
+          process.stderr.write(`vmexit: triple fault (${event.reason}) at ${event.where}: the guest shut the CPU down\n`);
+          return EXIT_TRIPLE_FAULT;
+        case 'internal-error':
+          process.stderr.write(
+            `vmexit: internal error: ${event.message}: bytes ${event.bytes.map((b) => hex(b, 2)).join(' ')} at ${hex(event.cs, 4)}:${hex(event.eip, 4)} (linear ${hex(event.linear, 8)})\n`,
+          );
+          return EXIT_INTERNAL_ERROR;
+        case 'halted':
+          process.stderr.write(`vmexit: the guest halted with interrupts disabled at ${event.where}\n`);
+          return 0;
+        case 'idle':
+          // Waiting for input (HLT with interrupts on and no timer armed): let stdin in.
+          await pause(5);
+          break;
+        case 'budget':
+          break;
+        case 'debug':
+          break;
+      }
+      if (Date.now() >= deadline) {
+        process.stderr.write(`vmexit: timeout after ${options.timeoutSeconds} s\n`);
+        return EXIT_TIMEOUT;
+      }
+      // Let stdin and timers in between slices.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    if (argv.length === 0 || argv[0] === '-h' || argv[0] === '--help' || argv[0] === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return argv.length === 0 ? EXIT_BAD_INPUT : 0;
+    }
+    if (argv[0] === '--version') {
+      process.stdout.write(`vmexit ${VERSION}\n`);
+      return 0;
+    }
+    if (argv[0] !== 'run') throw new UserError(`unknown command '${argv[0]}' (try: vmexit run <image>)`);
+    if (argv.includes('-h') || argv.includes('--help')) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    return await run(parseRunArgs(argv.slice(1)));
+  } catch (e) {
+    if (e instanceof UserError) {
+      process.stderr.write(`vmexit: ${e.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (status) => {
+      // exitCode rather than exit(): stdout may be a pipe still draining.
+      process.exitCode = status;
+    },
+    (e: unknown) => {
+      process.stderr.write(`vmexit: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(EXIT_INTERNAL_ERROR);
+    },
+  );
+}

@@ -1,0 +1,230 @@
+// The PC board: a Vm with the ISA devices of an AT-class PC, the firmware,
+// and the disks, plus the monitor loop that answers the exits the board's
+// own devices don't (unclaimed ports read as all ones, as on a real bus).
+// The CLI and the debug adapter both drive this.
+
+import { Cpu } from '../cpu/cpu';
+import { CpuMode, IF, Regs, Sregs } from '../cpu/state';
+import { Bios } from '../devices/bios/bios';
+import { DiskImage, DiskImageError } from '../devices/disk';
+import { DebugConsole, IsaDebugExit, PostCodePort, SystemControlPortA } from '../devices/debugPorts';
+import { CmosRtc } from '../devices/cmos';
+import { I8042 } from '../devices/i8042';
+import { Uart16550 } from '../devices/uart16550';
+import { VgaText } from '../devices/vgaText';
+import { DebugCause, assertNever } from './exit';
+import { Vcpu } from './vcpu';
+import { Vm } from './vm';
+
+export { DiskImage, DiskImageError };
+
+export interface PcConfig {
+  memoryBytes: number;
+  /** A BIOS ROM image, or null for the built-in BIOS. */
+  bios: Uint8Array | null;
+  floppy: DiskImage | null;
+  hardDisk: DiskImage | null;
+  boot: 'a' | 'c';
+  onSerialOutput?: (byte: number) => void;
+  onDebugconOutput?: (byte: number) => void;
+  /** Firmware diagnostics for the user ("no bootable device"). */
+  onFirmwareMessage?: (text: string) => void;
+  /** Start the RTC at the host's time instead of the fixed default (less deterministic). */
+  hostTime?: boolean;
+}
+
+/** What the monitor loop reports to the CLI or the debugger. */
+export type MachineEvent =
+  /** The guest wrote to isa-debug-exit: status is (value << 1) | 1. */
+  | { kind: 'exit'; status: number }
+  | { kind: 'shutdown'; reason: string; where: string }
+  | { kind: 'internal-error'; message: string; cs: number; eip: number; linear: number; bytes: number[] }
+  /** HLT with interrupts disabled: nothing can ever wake the guest. */
+  | { kind: 'halted'; where: string }
+  /** HLT with interrupts enabled and no timer armed: waiting for input from outside. */
+  | { kind: 'idle' }
+  | { kind: 'budget' }
+  | { kind: 'stop'; reason: 'user' | 'request' }
+  | { kind: 'debug'; cause: DebugCause };
+
+export function hex(value: number, digits: number): string {
+  return (value >>> 0).toString(16).toUpperCase().padStart(digits, '0');
+}
+
+export class PcMachine {
+  readonly vm: Vm;
+  readonly vcpu: Vcpu;
+  readonly uart: Uart16550;
+  readonly vga: VgaText;
+  readonly keyboard: I8042;
+  readonly cmos: CmosRtc;
+  readonly bios: Bios | null;
+  private exitStatus: number | null = null;
+  private stopReason: 'user' | 'request' | null = null;
+  /** Unclaimed port accesses answered by the monitor (all ones / dropped). */
+  unclaimedIo = 0;
+
+  constructor(readonly config: PcConfig) {
+    const vm = new Vm({ memoryBytes: config.memoryBytes });
+    this.vm = vm;
+    this.vcpu = vm.vcpus[0];
+    const pic = vm.pic;
+
+    this.cmos = new CmosRtc(vm.clock, pic.irqLine(8), config.hostTime ? { startTime: 'host' } : {});
+    vm.addDevice(this.cmos);
+    this.uart = new Uart16550(vm.clock, pic.irqLine(4));
+    this.uart.onTransmit = (b) => config.onSerialOutput?.(b);
+    vm.addDevice(this.uart);
+    this.vga = new VgaText(vm.clock, vm.memory.ram);
+    vm.addDevice(this.vga);
+    // Two gates drive A20 (port 92h and the 8042's output port); each shows what the other set.
+    let port92: SystemControlPortA | null = null;
+    this.keyboard = new I8042(
+      pic.irqLine(1),
+      pic.irqLine(12),
+      {
+        setA20: (on) => {
+          vm.setA20(on);
+          port92?.syncA20(on);
+        },
+        requestReset: () => this.requestReset(),
+      },
+      true, // A20 on, as firmware leaves it
+    );
+    vm.addDevice(this.keyboard);
+    vm.addDevice(new DebugConsole((b) => config.onDebugconOutput?.(b)));
+    vm.addDevice(new PostCodePort());
+    vm.addDevice(
+      new IsaDebugExit((status) => {
+        this.exitStatus = status;
+        vm.requestStop();
+      }),
+    );
+    port92 = new SystemControlPortA(
+      {
+        setA20: (on) => {
+          vm.setA20(on);
+          this.keyboard.syncA20(on);
+        },
+        requestReset: () => this.requestReset(),
+      },
+      true,
+    );
+    vm.addDevice(port92);
+
+    if (config.bios) {
+      this.bios = null;
+      this.mapFirmware(config.bios);
+    } else {
+      this.bios = new Bios({
+        memory: vm.memory,
+        ports: vm.ports,
+        atBoundary: (work: (cpu: Cpu) => void) => vm.atBoundary((v) => work(v.cpu)),
+        floppies: [config.floppy],
+        hardDisks: config.hardDisk ? [config.hardDisk] : [],
+        bootOrder: config.boot === 'a' ? ['floppy', 'hard'] : ['hard', 'floppy'],
+        memoryBytes: config.memoryBytes,
+        vga: this.vga,
+        message: (text: string) => config.onFirmwareMessage?.(text),
+      });
+      vm.addDevice(this.bios);
+      this.mapFirmware(this.bios.rom);
+    }
+    this.cmos.setMemorySize(config.memoryBytes);
+  }
+
+  /** A ROM image at the top of the first megabyte, and again just below 4 GiB (the reset vector). */
+  private mapFirmware(image: Uint8Array): void {
+    const size = image.length;
+    const low = 0x100000 - Math.min(size, 0x20000);
+    this.vm.memory.mapRom(low, image.subarray(size - (0x100000 - low)));
+    this.vm.memory.mapRom(0x100000000 - size, image);
+  }
+
+  private requestReset(): void {
+    this.vm.atBoundary(() => this.vm.reset());
+  }
+
+  /** Stop the guest at the next instruction boundary (pause, --until, Ctrl-]). */
+  requestStop(reason: 'user' | 'request' = 'request'): void {
+    this.stopReason = reason;
+    this.vm.requestStop();
+  }
+
+  serialInput(bytes: Uint8Array): void {
+    this.uart.receive(bytes);
+  }
+
+  typeText(text: string): void {
+    this.keyboard.typeText(text);
+  }
+
+  /** The VGA text screen, one string per row, trailing blanks trimmed. */
+  textScreen(): string[] {
+    return this.vga.textScreen().rows.map((r) => r.trimEnd());
+  }
+
+  mode(): CpuMode {
+    return this.vcpu.mode();
+  }
+
+  getRegs(): Regs {
+    return this.vcpu.getRegs();
+  }
+
+  getSregs(): Sregs {
+    return this.vcpu.getSregs();
+  }
+
+  /** Bytes at a linear address through the CPU's translation; null where unreadable. */
+  readLinear(linear: number, length: number): (number | null)[] {
+    return this.vcpu.readLinear(linear, length);
+  }
+
+  private where(): string {
+    const s = this.vcpu.getSregs();
+    const r = this.vcpu.getRegs();
+    return `${hex(s.cs.selector, 4)}:${hex(r.eip, s.cs.attributes & (1 << 14) ? 8 : 4)}`;
+  }
+
+  /** Run up to `budget` instructions, answering the exits the board handles itself. */
+  run(budget: number): MachineEvent {
+    const start = this.vcpu.instructions;
+    for (;;) {
+      const left = budget - (this.vcpu.instructions - start);
+      if (left <= 0) return { kind: 'budget' };
+      const exit = this.vcpu.run(left);
+      switch (exit.kind) {
+        case 'io':
+          // Nothing on the bus answers: reads float high, writes go nowhere.
+          this.unclaimedIo++;
+          if (exit.direction === 'in') this.vcpu.completeIo(0xffffffff);
+          continue;
+        case 'mmio':
+          this.unclaimedIo++;
+          if (exit.direction === 'in') this.vcpu.completeIo(0xffffffff);
+          continue;
+        case 'hlt':
+          if ((this.vcpu.getRegs().eflags & IF) === 0) return { kind: 'halted', where: this.where() };
+          return { kind: 'idle' };
+        case 'debug':
+          return { kind: 'debug', cause: exit.cause };
+        case 'shutdown':
+          return { kind: 'shutdown', reason: exit.reason, where: this.where() };
+        case 'internal-error':
+          return { ...exit };
+        case 'budget':
+          return { kind: 'budget' };
+        case 'stop': {
+          if (this.exitStatus !== null) return { kind: 'exit', status: this.exitStatus };
+          const reason = this.stopReason;
+          this.stopReason = null;
+          if (reason) return { kind: 'stop', reason };
+          continue;
+        }
+        default:
+          return assertNever(exit);
+      }
+    }
+  }
+}
