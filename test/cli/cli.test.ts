@@ -31,16 +31,26 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-function runCli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+/** Run the CLI; `stdin` (COM1's input with --serial stdio) is written at once and closed. */
+function runCli(args: string[], options: { timeoutMs?: number; stdin?: string } = {}): Promise<CliResult> {
   const started = Date.now();
+  const timeoutMs = options.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const input = options.stdin;
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: REPO,
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    if (input !== undefined) {
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(Buffer.from(input, 'latin1'));
+    }
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('latin1');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => (stdout += d));
-    child.stderr.on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('latin1');
+    child.stderr!.setEncoding('utf8');
+    child.stdout!.on('data', (d: string) => (stdout += d));
+    child.stderr!.on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -250,6 +260,14 @@ describe('CLI: vmexit run', function () {
       assert.ok(lines.some((l) => /\s+EA[0-9A-F]{8}\s+jmp\s+(far\s+)?0+h?:7C06h?/i.test(l)), 'the far jump');
       // The OUT to port F4h at the end.
       assert.ok(lines.some((l) => /\s+E6F4\s+out\s+0?F4h?,\s*al/i.test(l)), 'the out to F4h');
+    });
+  });
+
+  describe('serial input', () => {
+    it('stdin feeds COM1 with --serial stdio', async () => {
+      const r = await runCli(['run', assemble('serial')], { stdin: 'ping\n' });
+      assert.equal(r.status, 1, show(r));
+      assert.ok(r.stdout.includes("PASS serial input reads 'ping'\r\npong\r\n"), show(r));
     });
   });
 

@@ -130,7 +130,12 @@ export function hasQemu(): boolean {
 }
 
 /** Run an image on QEMU's TCG with COM1 on stdout and isa-debug-exit at F4h. */
-export function runQemu(image: string, drive: 'floppy' | 'hard', timeoutMs = 30_000): Promise<QemuResult> {
+export function runQemu(
+  image: string,
+  drive: 'floppy' | 'hard',
+  options: { timeoutMs?: number; serialInput?: string } = {},
+): Promise<QemuResult> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const args = [
     '-accel', 'tcg', '-m', '32', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
@@ -139,14 +144,20 @@ export function runQemu(image: string, drive: 'floppy' | 'hard', timeoutMs = 30_
   ];
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('qemu-system-i386', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // COM1's input is QEMU's stdin: bytes wait in the pipe until the UART has room.
+    const input = options.serialInput;
+    const child = spawn('qemu-system-i386', args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) {
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(Buffer.from(input, 'latin1'));
+    }
     let serial = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.setEncoding('latin1');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => (serial += d));
-    child.stderr.on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('latin1');
+    child.stderr!.setEncoding('utf8');
+    child.stdout!.on('data', (d: string) => (serial += d));
+    child.stderr!.on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');

@@ -26,6 +26,12 @@ export async function loadPc(): Promise<PcModule> {
   throw new Error(`src/vmm/pc.ts does not load: ${message.split('\n')[0]}`);
 }
 
+export interface GuestInput {
+  after: string;
+  text: string;
+  via?: 'keyboard' | 'serial';
+}
+
 export interface PcRunOptions {
   floppy?: Uint8Array | null;
   hardDisk?: Uint8Array | null;
@@ -33,8 +39,11 @@ export interface PcRunOptions {
   /** Instructions at most; the run ends with a `budget` event past it. */
   budget: number;
   memoryBytes?: number;
-  /** Keys to type (PS/2 keyboard) once the serial output contains `after`. */
-  input?: { after: string; text: string }[];
+  /**
+   * Input once the serial output contains `after`: typed on the PS/2
+   * keyboard (the default) or sent to COM1.
+   */
+  input?: GuestInput[];
 }
 
 export interface PcRunResult {
@@ -80,7 +89,11 @@ export async function runOnPc(options: PcRunOptions): Promise<PcRunResult> {
       break;
     }
     const e = machine.run(Math.min(SLICE, options.budget - used));
-    while (pending.length > 0 && serial.includes(pending[0].after)) machine.typeText(pending.shift()!.text);
+    while (pending.length > 0 && serial.includes(pending[0].after)) {
+      const input = pending.shift()!;
+      if (input.via === 'serial') machine.serialInput(Buffer.from(input.text, 'latin1'));
+      else machine.typeText(input.text);
+    }
     if (e.kind === 'budget' || e.kind === 'stop') continue;
     if (e.kind === 'idle') {
       // HLT with interrupts on and no timer armed: only input can wake it.
