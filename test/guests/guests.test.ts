@@ -137,6 +137,22 @@ describe('test guests on vmexit', function () {
   }
 });
 
+describe('test guests: determinism', function () {
+  this.timeout(120_000);
+  it('timers and keyboard run the same twice: serial output and instruction count', async () => {
+    for (const name of ['timers', 'keyboard']) {
+      const guest = GUESTS.find((g) => g.source === name)!;
+      const img = image(guest);
+      const run = () => runOnPc({ floppy: img, boot: 'a', budget: guest.budget, input: guest.input });
+      const a = await run();
+      const b = await run();
+      assert.equal(a.serial, b.serial, `${name}: serial output`);
+      assert.equal(a.instructions, b.instructions, `${name}: instructions`);
+      assert.deepEqual(a.event, b.event, `${name}: final event`);
+    }
+  });
+});
+
 describe('test guests: differential check against QEMU', function () {
   this.timeout(120_000);
   before(function () {
