@@ -88,7 +88,9 @@ export async function runOnPc(options: PcRunOptions): Promise<PcRunResult> {
       event = { kind: 'budget' };
       break;
     }
-    const e = machine.run(Math.min(SLICE, options.budget - used));
+    // Shorter slices while input waits for its marker: the guest is usually idling in HLT by then.
+    const slice = pending.length > 0 ? SLICE / 10 : SLICE;
+    const e = machine.run(Math.min(slice, options.budget - used));
     while (pending.length > 0 && serial.includes(pending[0].after)) {
       const input = pending.shift()!;
       if (input.via === 'serial') machine.serialInput(Buffer.from(input.text, 'latin1'));
