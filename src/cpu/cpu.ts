@@ -7,6 +7,8 @@
 // faults (rare) and the ends of a run.
 
 import { IoPorts, InterruptAcknowledge, PageKind, PhysicalMemory } from './bus';
+import { aluForm, incDecRegister } from './ops/arith';
+import { conditionalJumpShort } from './ops/control';
 import {
   AC, ATTR_DB, ATTR_REAL_CODE, ATTR_REAL_DATA, CF, CR0_ET, CR0_PE, CR0_PG, CS, CpuMode, CpuState, DS, ES, FIXED1, FS,
   GS, IF, OF, PF, AF, Regs, SF, SS, STATUS_FLAGS, Segment, Sregs, TF, ZF, VEC_DB, VEC_DF, VEC_GP, VEC_SS, RF, VM,
@@ -469,8 +471,18 @@ export class Cpu {
     // so an instruction without prefixes pays nothing for it.
     let op = this.fetch8();
     if (IS_PREFIX[op] === 0) {
-      this.ops[op](this);
+      this.dispatch(op);
       return;
+    }
+    // A lone operand-size prefix (32-bit operations in real-mode code) has its own short path.
+    if (op === 0x66) {
+      this.opsize32 = !this.code32;
+      op = this.fetch8();
+      if (IS_PREFIX[op] === 0) {
+        this.dispatch(op);
+        this.opsize32 = this.code32;
+        return;
+      }
     }
     // Prefixes: an instruction is at most 15 bytes (SDM vol. 2 §2.3.11).
     for (let n = 1; ; n++) {
@@ -490,11 +502,33 @@ export class Cpu {
       if (n >= 14) throw new GuestFault(VEC_GP, 0);
       op = this.fetch8();
       if (IS_PREFIX[op] === 0) {
-        this.ops[op](this);
+        this.dispatch(op);
         this.resetPrefixes();
         return;
       }
     }
+  }
+
+  /**
+   * Execute the opcode. The hottest families are called directly, which V8
+   * can inline (a monomorphic call); everything else goes through the table.
+   */
+  private dispatch(op: number): void {
+    switch (op >> 4) {
+      case 0: case 1: case 2: case 3:
+        if ((op & 7) < 6) {
+          aluForm(this, op);
+          return;
+        }
+        break;
+      case 4:
+        incDecRegister(this, op);
+        return;
+      case 7:
+        conditionalJumpShort(this, op);
+        return;
+    }
+    this.ops[op](this);
   }
 
   /** Back to the default prefix state, after a prefixed instruction or a fault inside one. */

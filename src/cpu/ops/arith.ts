@@ -28,73 +28,71 @@ function checkLock(cpu: Cpu, op: number): void {
   if (cpu.lockPrefix && (op === CMP || cpu.modrm >= 0xc0)) cpu.undefinedOpcode();
 }
 
-function opAluEbGb(op: number): OpHandler {
-  return (cpu) => {
-    cpu.decodeModRm();
-    checkLock(cpu, op);
-    const r = alu(cpu, op, cpu.readE8(), cpu.getReg8(cpu.regField), 8);
-    if (op !== CMP) cpu.writeE8(r);
-  };
-}
-
-function opAluEvGv(op: number): OpHandler {
-  return (cpu) => {
-    cpu.decodeModRm();
-    checkLock(cpu, op);
-    if (cpu.opsize32) {
-      const r = alu(cpu, op, cpu.readE32(), cpu.reg32[cpu.regField], 32);
-      if (op !== CMP) cpu.writeE32(r);
-    } else {
-      const r = alu(cpu, op, cpu.readE16(), cpu.getReg16(cpu.regField), 16);
-      if (op !== CMP) cpu.writeE16(r);
+/**
+ * The 48 two-operand forms 00-3D: the operation in bits 3-5 of the opcode,
+ * the form (Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iz) in bits 0-2. One
+ * function for all of them keeps the hot path monomorphic (see Cpu.dispatch).
+ */
+export function aluForm(cpu: Cpu, opcode: number): void {
+  const op = (opcode >> 3) & 7;
+  switch (opcode & 7) {
+    case 0: {
+      cpu.decodeModRm();
+      checkLock(cpu, op);
+      const r = alu(cpu, op, cpu.readE8(), cpu.getReg8(cpu.regField), 8);
+      if (op !== CMP) cpu.writeE8(r);
+      return;
     }
-  };
-}
-
-function opAluGbEb(op: number): OpHandler {
-  return (cpu) => {
-    cpu.decodeModRm();
-    if (cpu.lockPrefix) cpu.undefinedOpcode();
-    const reg = cpu.regField;
-    const r = alu(cpu, op, cpu.getReg8(reg), cpu.readE8(), 8);
-    if (op !== CMP) cpu.setReg8(reg, r);
-  };
-}
-
-function opAluGvEv(op: number): OpHandler {
-  return (cpu) => {
-    cpu.decodeModRm();
-    if (cpu.lockPrefix) cpu.undefinedOpcode();
-    const reg = cpu.regField;
-    if (cpu.opsize32) {
-      const r = alu(cpu, op, cpu.reg32[reg], cpu.readE32(), 32);
-      if (op !== CMP) cpu.reg32[reg] = r;
-    } else {
-      const r = alu(cpu, op, cpu.getReg16(reg), cpu.readE16(), 16);
-      if (op !== CMP) cpu.setReg16(reg, r);
+    case 1: {
+      cpu.decodeModRm();
+      checkLock(cpu, op);
+      if (cpu.opsize32) {
+        const r = alu(cpu, op, cpu.readE32(), cpu.reg32[cpu.regField], 32);
+        if (op !== CMP) cpu.writeE32(r);
+      } else {
+        const r = alu(cpu, op, cpu.readE16(), cpu.getReg16(cpu.regField), 16);
+        if (op !== CMP) cpu.writeE16(r);
+      }
+      return;
     }
-  };
-}
-
-function opAluAlIb(op: number): OpHandler {
-  return (cpu) => {
-    if (cpu.lockPrefix) cpu.undefinedOpcode();
-    const r = alu(cpu, op, cpu.reg8[0], cpu.fetch8(), 8);
-    if (op !== CMP) cpu.reg8[0] = r;
-  };
-}
-
-function opAluEaxIz(op: number): OpHandler {
-  return (cpu) => {
-    if (cpu.lockPrefix) cpu.undefinedOpcode();
-    if (cpu.opsize32) {
-      const r = alu(cpu, op, cpu.reg32[EAX], cpu.fetch32(), 32);
-      if (op !== CMP) cpu.reg32[EAX] = r;
-    } else {
-      const r = alu(cpu, op, cpu.reg16[0], cpu.fetch16(), 16);
-      if (op !== CMP) cpu.reg16[0] = r;
+    case 2: {
+      cpu.decodeModRm();
+      noLock(cpu);
+      const reg = cpu.regField;
+      const r = alu(cpu, op, cpu.getReg8(reg), cpu.readE8(), 8);
+      if (op !== CMP) cpu.setReg8(reg, r);
+      return;
     }
-  };
+    case 3: {
+      cpu.decodeModRm();
+      noLock(cpu);
+      const reg = cpu.regField;
+      if (cpu.opsize32) {
+        const r = alu(cpu, op, cpu.reg32[reg], cpu.readE32(), 32);
+        if (op !== CMP) cpu.reg32[reg] = r;
+      } else {
+        const r = alu(cpu, op, cpu.getReg16(reg), cpu.readE16(), 16);
+        if (op !== CMP) cpu.setReg16(reg, r);
+      }
+      return;
+    }
+    case 4: {
+      noLock(cpu);
+      const r = alu(cpu, op, cpu.reg8[0], cpu.fetch8(), 8);
+      if (op !== CMP) cpu.reg8[0] = r;
+      return;
+    }
+    default: {
+      noLock(cpu);
+      if (cpu.opsize32) {
+        const r = alu(cpu, op, cpu.reg32[EAX], cpu.fetch32(), 32);
+        if (op !== CMP) cpu.reg32[EAX] = r;
+      } else {
+        const r = alu(cpu, op, cpu.reg16[0], cpu.fetch16(), 16);
+        if (op !== CMP) cpu.reg16[0] = r;
+      }
+    }
+  }
 }
 
 /** 80 /op Eb,Ib (82 is its undocumented alias outside 64-bit mode). */
@@ -137,20 +135,15 @@ function dec(cpu: Cpu, a: number, size: number): number {
   return r;
 }
 
-function opIncReg(reg: number): OpHandler {
-  return (cpu) => {
-    if (cpu.lockPrefix) cpu.undefinedOpcode();
+/** INC/DEC r16/r32 (40-47 INC, 48-4F DEC). */
+export function incDecRegister(cpu: Cpu, opcode: number): void {
+  noLock(cpu);
+  const reg = opcode & 7;
+  if (opcode < 0x48) {
     if (cpu.opsize32) cpu.reg32[reg] = inc(cpu, cpu.reg32[reg], 32);
     else cpu.setReg16(reg, inc(cpu, cpu.getReg16(reg), 16));
-  };
-}
-
-function opDecReg(reg: number): OpHandler {
-  return (cpu) => {
-    if (cpu.lockPrefix) cpu.undefinedOpcode();
-    if (cpu.opsize32) cpu.reg32[reg] = dec(cpu, cpu.reg32[reg], 32);
-    else cpu.setReg16(reg, dec(cpu, cpu.getReg16(reg), 16));
-  };
+  } else if (cpu.opsize32) cpu.reg32[reg] = dec(cpu, cpu.reg32[reg], 32);
+  else cpu.setReg16(reg, dec(cpu, cpu.getReg16(reg), 16));
 }
 
 function lockNeedsMemory(cpu: Cpu): void {
@@ -167,22 +160,16 @@ function testFlags(cpu: Cpu, a: number, b: number, size: number): void {
 
 export function installArith(t: OpTable): void {
   for (let op = 0; op < 8; op++) {
-    const base = op << 3;
-    define(t, base + 0, opAluEbGb(op));
-    define(t, base + 1, opAluEvGv(op));
-    define(t, base + 2, opAluGbEb(op));
-    define(t, base + 3, opAluGvEv(op));
-    define(t, base + 4, opAluAlIb(op));
-    define(t, base + 5, opAluEaxIz(op));
+    for (let form = 0; form < 6; form++) {
+      const opcode = (op << 3) | form;
+      define(t, opcode, (cpu) => aluForm(cpu, opcode));
+    }
     defineGroup(t, 0x80, op, opGroup1EbIb(op));
     defineGroup(t, 0x81, op, opGroup1EvI(op, false));
     defineGroup(t, 0x82, op, opGroup1EbIb(op));
     defineGroup(t, 0x83, op, opGroup1EvI(op, true));
   }
-  for (let reg = 0; reg < 8; reg++) {
-    define(t, 0x40 + reg, opIncReg(reg));
-    define(t, 0x48 + reg, opDecReg(reg));
-  }
+  for (let opcode = 0x40; opcode < 0x50; opcode++) define(t, opcode, (cpu) => incDecRegister(cpu, opcode));
 
   // TEST Eb,Gb / Ev,Gv / AL,Ib / eAX,Iz
   define(t, 0x84, (cpu) => {

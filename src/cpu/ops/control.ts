@@ -54,12 +54,15 @@ function interruptReturn(cpu: Cpu): void {
   }
 }
 
+/** Jcc rel8 (70-7F): the condition in the low nibble. */
+export function conditionalJumpShort(cpu: Cpu, opcode: number): void {
+  const d = cpu.fetchS8();
+  if (cpu.testCondition(opcode & 15)) jumpRelative(cpu, d);
+}
+
 export function installControl(t: OpTable): void {
   for (let cc = 0; cc < 16; cc++) {
-    define(t, 0x70 + cc, (cpu) => {
-      const d = cpu.fetchS8();
-      if (cpu.testCondition(cc)) jumpRelative(cpu, d);
-    });
+    define(t, 0x70 + cc, (cpu) => conditionalJumpShort(cpu, 0x70 + cc));
     define(t, 0x180 + cc, (cpu) => {
       const d = cpu.opsize32 ? cpu.fetch32() : (cpu.fetch16() << 16) >> 16;
       if (cpu.testCondition(cc)) jumpRelative(cpu, d);
