@@ -27,8 +27,12 @@ export interface PhysicalMemory {
   readonly ram: Uint8Array;
   /** One PageKind per 4 KiB physical page (length PAGE_COUNT). */
   readonly pageKind: Uint8Array;
-  /** Read `size` bytes (1, 2 or 4; never crossing a page) at a Slow page, little-endian, zero-extended. */
-  readSlow(address: number, size: 1 | 2 | 4): number;
+  /**
+   * Read `size` bytes (1, 2 or 4; never crossing a page) at a Slow page,
+   * little-endian, zero-extended. `fetch` marks instruction fetches (data
+   * watchpoints ignore them).
+   */
+  readSlow(address: number, size: 1 | 2 | 4, fetch?: boolean): number;
   /** Write to a ReadFast or Slow page (never crossing a page). */
   writeSlow(address: number, size: 1 | 2 | 4, value: number): void;
 }

@@ -7,6 +7,7 @@
 // faults (rare) and the ends of a run.
 
 import { IoPorts, InterruptAcknowledge, PageKind, PhysicalMemory } from './bus';
+import { CpuDebug, CpuDebugEvent } from './debug';
 import { aluForm, incDecRegister } from './ops/arith';
 import { conditionalJumpShort } from './ops/control';
 import {
@@ -27,6 +28,8 @@ export const enum StopReason {
   Shutdown = 3,
   /** An instruction or feature the core does not implement; see `internalError`. */
   InternalError = 4,
+  /** A guest-debug event (breakpoint, intercept); see `debug.event`. */
+  Debug = 5,
 }
 
 /** Thrown by the core when a guest instruction faults; caught by the run loop. */
@@ -176,6 +179,10 @@ export class Cpu {
   internalError: InternalErrorInfo | null = null;
   /** Set while delivering an exception, to turn a nested fault into #DF or a triple fault. */
   private deliveringException = -1;
+
+  /** Guest debug (breakpoints, intercepts); consulted only while `debugArmed`. */
+  readonly debug = new CpuDebug();
+  debugArmed = false;
 
   /** The opcode table; see ./ops/table.ts. */
   ops: readonly OpHandler[] = [];
@@ -380,6 +387,10 @@ export class Cpu {
    */
   run(budget: number): StopReason {
     this.stopReason = StopReason.Budget;
+    if (this.debug.pendingException) {
+      this.deliverPendingException();
+      if (this.stopReason !== StopReason.Budget) return this.stopReason;
+    }
     let left = budget;
     while (left > 0) {
       if (this.intr && (this.flags & IF) !== 0) {
@@ -408,9 +419,16 @@ export class Cpu {
     this.invalidateFetch();
     const trap = (this.flags & TF) !== 0;
     try {
-      while (this.sliceLeft > 0) {
-        this.sliceLeft--;
-        this.step();
+      if (this.debugArmed) {
+        while (this.sliceLeft > 0) {
+          this.sliceLeft--;
+          this.stepWithDebug();
+        }
+      } else {
+        while (this.sliceLeft > 0) {
+          this.sliceLeft--;
+          this.step();
+        }
       }
       if (trap && !this.suppressTrap) this.singleStepTrap();
     } catch (e) {
@@ -450,6 +468,9 @@ export class Cpu {
       this.internalError = this.describeInternalError(e.what);
       this.stopReason = StopReason.InternalError;
     } else if (e === TRIPLE_FAULT) {
+      // Leave the state as it was before the instruction whose fault could not be delivered.
+      this.eip = this.startEip;
+      this.reg32[4] = this.startEsp;
       this.stopReason = StopReason.Shutdown;
     } else {
       throw e;
@@ -461,6 +482,83 @@ export class Cpu {
     const bytes: number[] = [];
     for (let i = 0; i < 15; i++) bytes.push(this.peekLinear8((linear + i) | 0));
     return { message: what, cs: this.segSel[CS], eip: this.startEip >>> 0, linear: linear >>> 0, bytes };
+  }
+
+  /**
+   * One instruction under guest debug: the breakpoint check before it, the
+   * mode-change check after it. Used instead of `step` while `debugArmed`.
+   */
+  private stepWithDebug(): void {
+    const d = this.debug;
+    const linear = (this.segBase[CS] + this.eip) >>> 0;
+    d.skipping = linear === d.skipAt;
+    d.skipAt = -1;
+    if (!d.skipping && d.hasBreakpoint(linear)) {
+      this.sliceLeft++; // not executed
+      d.skipAt = linear;
+      this.debugStop({ kind: 'breakpoint', linear });
+      return;
+    }
+    if (!d.modeChanges) {
+      this.step();
+      d.skipping = false;
+      return;
+    }
+    const before = this.mode();
+    this.step();
+    d.skipping = false;
+    const after = this.mode();
+    if (after !== before) this.debugStop({ kind: 'mode-change', from: before, to: after });
+  }
+
+  /** End the run for a guest-debug event after the current instruction (or before it, if it backed out). */
+  debugStop(event: CpuDebugEvent): void {
+    this.debug.event = event;
+    this.stopReason = StopReason.Debug;
+    this.endSlice();
+  }
+
+  /** Arm or disarm guest debug. */
+  setDebug(config: Parameters<CpuDebug['configure']>[0]): void {
+    this.debug.configure(config);
+    this.debugArmed = this.debug.armed;
+  }
+
+  /**
+   * Execute exactly one instruction, or take one pending interrupt when
+   * `allowInterrupts` (the handler's first instruction is then the next one).
+   * A breakpoint on the instruction stepped is not reported: stepping is
+   * what the debugger asked for.
+   */
+  stepOnce(allowInterrupts: boolean): StopReason {
+    this.stopReason = StopReason.Budget;
+    if (this.debug.pendingException) {
+      this.deliverPendingException();
+      return this.stopReason;
+    }
+    if (allowInterrupts && this.intr && (this.flags & IF) !== 0 && this.shadowAt !== this.retired()) {
+      this.halted = false;
+      this.acceptExternalInterrupt();
+      return this.stopReason;
+    }
+    if (this.halted) return StopReason.Halt;
+    this.debug.skipAt = (this.segBase[CS] + this.eip) >>> 0;
+    this.runSlice(1);
+    return this.stopReason;
+  }
+
+  /** Deliver the exception a debug stop intercepted (the guest resumes into its handler). */
+  private deliverPendingException(): void {
+    const p = this.debug.pendingException;
+    if (!p) return;
+    this.debug.pendingException = null;
+    this.startEip = this.eip;
+    this.startEsp = this.reg32[4];
+    try {
+      this.deliverException(p.vector, p.errorCode, true);
+    } catch (e) {
+      this.handleThrow(e);
+    }
   }
 
   /** Decode and execute one instruction (prefixes, opcode, operands). */
@@ -571,7 +669,7 @@ export class Cpu {
       this.fetchDelta = p - eip;
       return this.ram[p];
     }
-    return this.memory.readSlow(p >>> 0, 1);
+    return this.memory.readSlow(p >>> 0, 1, true);
   }
 
   /** Close the fetch window: CS, A20, the memory map or translation changed. */
@@ -1129,6 +1227,15 @@ export class Cpu {
 
   /** INT n / INT3 / INTO: a software interrupt; EIP already points past the instruction. */
   softwareInterrupt(vector: number): void {
+    if (this.debugArmed && this.debug.softwareInterrupts[vector] !== 0 && !this.debug.skipping) {
+      // Stop before the INT: it runs when the guest resumes.
+      this.eip = this.startEip;
+      this.reg32[4] = this.startEsp;
+      this.sliceLeft++;
+      this.debug.skipAt = (this.segBase[CS] + this.startEip) >>> 0;
+      this.debugStop({ kind: 'software-interrupt', vector });
+      return;
+    }
     this.suppressTrap = true;
     this.deliverInterrupt(vector, INT_SOFTWARE, -1);
   }
@@ -1137,7 +1244,13 @@ export class Cpu {
    * Deliver an exception. A fault while delivering one becomes #DF (SDM vol. 3
    * §6.15, table 6-5); a fault while delivering #DF shuts the processor down.
    */
-  deliverException(vector: number, errorCode: number): void {
+  deliverException(vector: number, errorCode: number, intercepted = false): void {
+    if (this.debugArmed && !intercepted && this.debug.exceptions[vector] !== 0 && this.deliveringException < 0) {
+      // Stop with the state of the fault (trap: after the instruction); deliver on resume.
+      this.debug.pendingException = { vector, errorCode };
+      this.debugStop({ kind: 'exception', vector, errorCode });
+      return;
+    }
     const first = this.deliveringException;
     if (first === VEC_DF) throw TRIPLE_FAULT;
     if (first >= 0) {

@@ -1,6 +1,10 @@
 // Why `Vcpu.run` returned: KVM's exit reasons, as a discriminated union.
 // Every consumer handles them in an exhaustive switch (see `assertNever`).
 
+import type { DebugCause } from './debug';
+
+export type { DebugCause };
+
 export type IoDirection = 'in' | 'out';
 
 export type Exit =
@@ -20,12 +24,6 @@ export type Exit =
   | { kind: 'budget' }
   /** Someone asked the vCPU to stop (`Vm.requestStop`): a pause, a device that ends the run, a reset. */
   | { kind: 'stop' };
-
-export type DebugCause =
-  | { kind: 'single-step' }
-  | { kind: 'breakpoint'; linear: number }
-  | { kind: 'watchpoint'; linear: number; access: 'read' | 'write' }
-  | { kind: 'exception'; vector: number; errorCode: number };
 
 export function assertNever(x: never): never {
   throw new Error(`unhandled case: ${JSON.stringify(x)}`);

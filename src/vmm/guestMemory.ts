@@ -20,6 +20,25 @@ interface MmioRegion {
   handler: MmioHandler;
 }
 
+/** A physical range watched for data accesses (a debugger's watchpoint). */
+export interface PhysicalWatch {
+  start: number;
+  /** Exclusive end. */
+  end: number;
+  read: boolean;
+  write: boolean;
+}
+
+export interface WatchHit {
+  /** Index of the watch in the list given to `setWatches`. */
+  index: number;
+  address: number;
+  size: number;
+  access: 'read' | 'write';
+  oldValue: number;
+  newValue: number;
+}
+
 /** An access to a physical address nothing claims; the VMM turns it into an `mmio` exit or all-ones. */
 export type UnclaimedMmio = (address: number, size: IoSize, direction: 'in' | 'out', data: number) => number;
 
@@ -31,6 +50,10 @@ export class GuestMemory implements PhysicalMemory {
   /** Pages of RAM whose writes someone watches (page index -> listeners). */
   private readonly watchers = new Map<number, ((address: number, size: number) => void)[]>();
   unclaimed: UnclaimedMmio = () => 0xffffffff;
+  private watches: PhysicalWatch[] = [];
+  /** Page kinds as they were before watches changed them. */
+  private readonly kindsBeforeWatch = new Map<number, number>();
+  onWatchHit: (hit: WatchHit) => void = () => {};
 
   constructor(ramBytes: number) {
     if (ramBytes < 1 << 20 || ramBytes % (1 << PAGE_SHIFT) !== 0) {
@@ -77,6 +100,41 @@ export class GuestMemory implements PhysicalMemory {
     }
   }
 
+  /**
+   * Watch physical ranges for reads and writes. Watched pages leave the CPU's
+   * fast path (reads too, for read watches); all other pages keep it, so a
+   * watchpoint costs only where it is.
+   */
+  setWatches(watches: readonly PhysicalWatch[]): void {
+    for (const [page, kind] of this.kindsBeforeWatch) this.pageKind[page] = kind;
+    this.kindsBeforeWatch.clear();
+    this.watches = watches.map((w) => ({ ...w }));
+    for (const w of this.watches) {
+      for (let page = w.start >>> PAGE_SHIFT; page <= (w.end - 1) >>> PAGE_SHIFT; page++) {
+        const kind = this.pageKind[page];
+        if (!this.kindsBeforeWatch.has(page)) this.kindsBeforeWatch.set(page, kind);
+        if (w.read) this.pageKind[page] = PageKind.Slow;
+        else if (kind === PageKind.Ram) this.pageKind[page] = PageKind.ReadFast;
+      }
+    }
+  }
+
+  private checkWatches(address: number, size: number, access: 'read' | 'write', oldValue: number, newValue: number): void {
+    for (let i = 0; i < this.watches.length; i++) {
+      const w = this.watches[i];
+      if (address < w.end && address + size > w.start && (access === 'read' ? w.read : w.write)) {
+        this.onWatchHit({ index: i, address, size, access, oldValue, newValue });
+        return;
+      }
+    }
+  }
+
+  private ramValue(address: number, size: number): number {
+    let v = 0;
+    for (let i = 0; i < size; i++) v |= this.ram[address + i] << (8 * i);
+    return v >>> 0;
+  }
+
   private findRom(address: number): RomRegion | undefined {
     for (const r of this.roms) if (address >= r.start && address < r.end) return r;
     return undefined;
@@ -87,7 +145,11 @@ export class GuestMemory implements PhysicalMemory {
     return undefined;
   }
 
-  readSlow(address: number, size: IoSize): number {
+  readSlow(address: number, size: IoSize, fetch = false): number {
+    if (this.watches.length > 0 && !fetch && address + size <= this.ram.length) {
+      const v = this.ramValue(address, size);
+      this.checkWatches(address, size, 'read', v, v);
+    }
     const m = this.findMmio(address);
     if (m) return m.handler.mmioRead(address, size);
     const rom = this.findRom(address);
@@ -113,9 +175,11 @@ export class GuestMemory implements PhysicalMemory {
     }
     if (this.findRom(address)) return; // writes to ROM are dropped
     if (address + size <= this.ram.length) {
+      const old = this.watches.length > 0 ? this.ramValue(address, size) : 0;
       for (let i = 0; i < size; i++) this.ram[address + i] = value >>> (8 * i);
       const list = this.watchers.get(address >>> PAGE_SHIFT);
       if (list) for (const w of list) w(address, size);
+      if (this.watches.length > 0) this.checkWatches(address, size, 'write', old, this.ramValue(address, size));
       return;
     }
     this.unclaimed(address, size, 'out', value);

@@ -17,6 +17,19 @@ export class PortBus implements IoPorts {
   onExitRequested: () => void = () => {};
   /** Accesses that went out as exits, a figure of merit. */
   exitCount = 0;
+  /** Ports a debugger watches (one byte per port), or null. */
+  private intercepted: Uint8Array | null = null;
+  onIntercept: (port: number, size: IoSize, direction: 'in' | 'out', value: number) => void = () => {};
+
+  /** Report accesses to these port ranges through `onIntercept` (after the access). */
+  setIntercepts(ranges: readonly { first: number; last: number }[]): void {
+    if (ranges.length === 0) {
+      this.intercepted = null;
+      return;
+    }
+    this.intercepted = new Uint8Array(0x10000);
+    for (const r of ranges) this.intercepted.fill(1, Math.max(0, r.first), Math.min(0xffff, r.last) + 1);
+  }
 
   register(ports: Iterable<number>, handler: PortHandler): void {
     for (const port of ports) {
@@ -36,7 +49,11 @@ export class PortBus implements IoPorts {
 
   portIn(port: number, size: IoSize): number {
     const h = this.handlers[port];
-    if (h) return h.ioRead(port, size);
+    if (h) {
+      const v = h.ioRead(port, size);
+      if (this.intercepted && this.intercepted[port]) this.onIntercept(port, size, 'in', v);
+      return v;
+    }
     const a = this.answer;
     if (a && a.port === port && a.size === size) {
       this.answer = null;
@@ -51,6 +68,7 @@ export class PortBus implements IoPorts {
     const h = this.handlers[port];
     if (h) {
       h.ioWrite(port, size, value);
+      if (this.intercepted && this.intercepted[port]) this.onIntercept(port, size, 'out', value);
       return;
     }
     this.exitCount++;

@@ -5,7 +5,11 @@ import { Cpu, StopReason } from '../cpu/cpu';
 import { buildOpTable } from '../cpu/ops/table';
 import { CpuMode, CpuState, IF, Regs, Sregs } from '../cpu/state';
 import { NS_PER_INSTRUCTION } from '../devices/clock';
+import { CpuDebugEvent } from '../cpu/debug';
+import { CS } from '../cpu/state';
+import { DebugCause, GuestDebugConfig, NO_GUEST_DEBUG } from './debug';
 import { Exit } from './exit';
+import type { WatchHit } from './guestMemory';
 import type { Vm } from './vm';
 
 /** A vCPU's run state, as a debugger shows it. */
@@ -55,6 +59,101 @@ export class Vcpu {
   /** Instructions retired since power-on. */
   get instructions(): number {
     return this.cpu.retired();
+  }
+
+  /** The guest-debug configuration in force. */
+  private debugConfig: GuestDebugConfig = NO_GUEST_DEBUG;
+
+  /**
+   * Arm guest debug (KVM_SET_GUEST_DEBUG): breakpoints and intercepts in the
+   * core, watchpoints on guest memory, I/O intercepts on the port bus.
+   * Watchpoints given as linear addresses are translated now (A20; paging
+   * when it exists): re-arm after the guest changes its translation.
+   */
+  setGuestDebug(config: GuestDebugConfig): void {
+    this.debugConfig = config;
+    this.cpu.setDebug({
+      breakpoints: config.breakpoints,
+      exceptions: config.exceptions,
+      softwareInterrupts: config.softwareInterrupts,
+      modeChanges: config.modeChanges,
+      magicBreakpoint: config.magicBreakpoint,
+    });
+    this.vm.memory.setWatches(
+      config.watchpoints.map((w) => {
+        const start = w.physical ? w.address : (this.cpu.translate(w.address | 0) & this.cpu.a20Mask) >>> 0;
+        return { start, end: start + w.length, read: w.access !== 'write', write: w.access !== 'read' };
+      }),
+    );
+    this.vm.ports.setIntercepts(config.ioPorts);
+  }
+
+  /** Called by guest memory when a watched range is accessed: stop after the instruction. */
+  reportWatchHit(hit: WatchHit): void {
+    const cpu = this.cpu;
+    this.vm.raiseDebugEvent({
+      kind: 'watchpoint',
+      watch: this.debugConfig.watchpoints[hit.index],
+      address: hit.address,
+      size: hit.size,
+      access: hit.access,
+      oldValue: hit.oldValue,
+      newValue: hit.newValue,
+      cs: cpu.segSel[CS],
+      eip: cpu.startEip >>> 0,
+      linear: (cpu.segBase[CS] + cpu.startEip) >>> 0,
+    });
+  }
+
+  /**
+   * Execute exactly one instruction (or, with `interrupts`, take a pending
+   * interrupt instead: the step then ends at the handler's first
+   * instruction). Returns a single-step debug exit, or whatever else the
+   * instruction caused (a breakpoint on the stepped instruction is not
+   * reported; an intercept or a watchpoint is).
+   */
+  step(options: { interrupts: boolean } = { interrupts: false }): Exit {
+    const vm = this.vm;
+    vm.clock.runDue();
+    const reason = this.cpu.stepOnce(options.interrupts);
+    const io = vm.ports.takeExit();
+    if (io) return io;
+    // Firmware services trapped by this instruction complete before the stop is shown.
+    vm.runBoundaryWork(this);
+    vm.clock.runDue();
+    switch (reason) {
+      case StopReason.Shutdown:
+        return { kind: 'shutdown', reason: 'triple fault' };
+      case StopReason.InternalError:
+        return this.internalErrorExit();
+      case StopReason.Debug:
+        return this.debugExit();
+      case StopReason.Halt:
+        return { kind: 'hlt' };
+      default: {
+        const event = vm.takeDebugEvent();
+        vm.takeStopRequest();
+        return { kind: 'debug', cause: event ?? { kind: 'single-step' } };
+      }
+    }
+  }
+
+  private debugExit(): Exit {
+    const e: CpuDebugEvent | null = this.cpu.debug.takeEvent();
+    if (!e) throw new Error('debug stop without an event');
+    const cause: DebugCause = e;
+    return { kind: 'debug', cause };
+  }
+
+  private internalErrorExit(): Exit {
+    const e = this.cpu.internalError;
+    if (!e) throw new Error('internal error without details');
+    return { kind: 'internal-error', message: e.message, cs: e.cs, eip: e.eip, linear: e.linear, bytes: e.bytes };
+  }
+
+  /** Drop an exception a debug stop intercepted, instead of delivering it on resume. */
+  discardInterceptedException(): void {
+    this.cpu.debug.pendingException = null;
   }
 
   /** Answer an `io` exit with direction `in`: the IN is re-executed with `data` on the next run. */
@@ -110,6 +209,8 @@ export class Vcpu {
       if (io) return io;
       vm.clock.runDue();
       vm.runBoundaryWork(this);
+      const debugEvent = vm.takeDebugEvent();
+      if (debugEvent) return { kind: 'debug', cause: debugEvent };
       if (vm.takeStopRequest()) return { kind: 'stop' };
       const used = cpu.retired() - start;
       if (used >= budget) return { kind: 'budget' };
@@ -133,11 +234,10 @@ export class Vcpu {
         }
         case StopReason.Shutdown:
           return { kind: 'shutdown', reason: 'triple fault' };
-        case StopReason.InternalError: {
-          const e = cpu.internalError;
-          if (!e) throw new Error('internal error without details');
-          return { kind: 'internal-error', message: e.message, cs: e.cs, eip: e.eip, linear: e.linear, bytes: e.bytes };
-        }
+        case StopReason.InternalError:
+          return this.internalErrorExit();
+        case StopReason.Debug:
+          return this.debugExit();
       }
     }
   }

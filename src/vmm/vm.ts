@@ -9,6 +9,7 @@ import { Pic8259Pair } from '../devices/pic';
 import { Pit8254 } from '../devices/pit';
 import { GuestMemory } from './guestMemory';
 import { PortBus } from './portBus';
+import type { DebugCause } from './debug';
 import { Vcpu } from './vcpu';
 
 export interface VmConfig {
@@ -40,6 +41,8 @@ export class Vm {
   private readonly devices: Device[] = [];
   private boundaryWork: ((vcpu: Vcpu) => void)[] = [];
   private stopRequested = false;
+  /** A guest-debug event seen outside the CPU (watchpoint, I/O intercept), until the vCPU reports it. */
+  private debugEvent: DebugCause | null = null;
 
   constructor(config: VmConfig) {
     if ((config.cpus ?? 1) !== 1) throw new Error('only one vCPU is supported until the local APIC is implemented');
@@ -58,6 +61,9 @@ export class Vm {
     };
     this.pic.onIntrChange = (level) => vcpu.cpu.setIntr(level);
     this.ports.onExitRequested = () => vcpu.cpu.requestStop();
+    this.ports.onIntercept = (port, size, direction, value) =>
+      this.raiseDebugEvent({ kind: 'io', port, size, direction, value });
+    this.memory.onWatchHit = (hit) => vcpu.reportWatchHit(hit);
     this.addDevice(this.pic);
     this.addDevice(this.pit);
   }
@@ -93,6 +99,19 @@ export class Vm {
   requestStop(): void {
     this.stopRequested = true;
     for (const v of this.vcpus) v.cpu.requestStop();
+  }
+
+  /** A device-side debug event: the vCPU stops after the current instruction and reports it. */
+  raiseDebugEvent(cause: DebugCause): void {
+    if (this.debugEvent) return; // the first event of an instruction wins
+    this.debugEvent = cause;
+    for (const v of this.vcpus) v.cpu.requestStop();
+  }
+
+  takeDebugEvent(): DebugCause | null {
+    const e = this.debugEvent;
+    this.debugEvent = null;
+    return e;
   }
 
   takeStopRequest(): boolean {

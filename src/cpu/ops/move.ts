@@ -107,6 +107,8 @@ export function installMove(t: OpTable): void {
       cpu.writeE16(cpu.getReg16(reg));
       cpu.setReg16(reg, a);
     }
+    // xchg bx, bx: Bochs' magic breakpoint, when the debugger arms it.
+    if (cpu.modrm === 0xdb && cpu.debugArmed && cpu.debug.magicBreakpoint) cpu.debugStop({ kind: 'magic-breakpoint' });
   });
   // 90: NOP (XCHG eAX,eAX; F3 90 is PAUSE). 91-97: XCHG eAX,reg.
   define(t, 0x90, () => {});
