@@ -25,6 +25,8 @@ export interface RunOptions {
   until: string | null;
   trace: string | null;
   persist: boolean;
+  realtime: boolean;
+  hostTime: boolean;
 }
 
 export const USAGE = `usage: vmexit run [options] <image>
@@ -48,6 +50,10 @@ options:
                           changed registers (slow)
   --persist               write disk changes back to the image files
                           (otherwise writes stay in memory)
+  --realtime              tie guest time to the wall clock while the guest
+                          idles (default: virtual time, deterministic runs)
+  --host-time             start the RTC at the host's time (default: a
+                          fixed date, 2026-01-01 00:00:00 UTC)
   -h, --help              this text
   --version               the version
 
@@ -78,7 +84,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   const o: RunOptions = {
     image: null, fda: null, hda: null, boot: null, memoryMiB: 32, bios: 'builtin',
     serial: { kind: 'stdio' }, debugcon: { kind: 'none' }, screen: false,
-    timeoutSeconds: null, until: null, trace: null, persist: false,
+    timeoutSeconds: null, until: null, trace: null, persist: false, realtime: false, hostTime: false,
   };
   const takesValue = new Set(['--memory', '--bios', '--fda', '--hda', '--boot', '--serial', '--debugcon', '--timeout', '--until', '--trace']);
   for (let i = 0; i < argv.length; i++) {
@@ -110,6 +116,8 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       case '--until': if (v === '') throw new UserError('--until needs a non-empty string'); o.until = v; break;
       case '--trace': o.trace = v; break;
       case '--persist': o.persist = true; break;
+      case '--realtime': o.realtime = true; break;
+      case '--host-time': o.hostTime = true; break;
       default:
         if (arg.startsWith('-')) throw new UserError(`unknown option '${arg}' (see vmexit --help)`);
         if (o.image !== null) throw new UserError(`more than one image given ('${o.image}' and '${arg}')`);

@@ -75,6 +75,8 @@ async function run(options: RunOptions): Promise<number> {
     floppy: disks.floppy,
     hardDisk: disks.hardDisk,
     boot: disks.boot,
+    realtime: options.realtime,
+    hostTime: options.hostTime,
     onSerialOutput: (b) => {
       serial.sink?.(b);
       if (until !== null && !untilSeen) {

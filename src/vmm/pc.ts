@@ -31,6 +31,8 @@ export interface PcConfig {
   onFirmwareMessage?: (text: string) => void;
   /** Start the RTC at the host's time instead of the fixed default (less deterministic). */
   hostTime?: boolean;
+  /** Tie guest time to the wall clock while the guest idles (see VmConfig.pacing). */
+  realtime?: boolean;
 }
 
 /** What the monitor loop reports to the CLI or the debugger. */
@@ -65,7 +67,7 @@ export class PcMachine {
   unclaimedIo = 0;
 
   constructor(readonly config: PcConfig) {
-    const vm = new Vm({ memoryBytes: config.memoryBytes });
+    const vm = new Vm({ memoryBytes: config.memoryBytes, pacing: config.realtime ? 'realtime' : 'virtual' });
     this.vm = vm;
     this.vcpu = vm.vcpus[0];
     const pic = vm.pic;
@@ -206,6 +208,7 @@ export class PcMachine {
           continue;
         case 'hlt':
           if ((this.vcpu.getRegs().eflags & IF) === 0) return { kind: 'halted', where: this.where() };
+          // Waiting for input, or (realtime pacing) for the wall clock to reach the next timer.
           return { kind: 'idle' };
         case 'debug':
           return { kind: 'debug', cause: exit.cause };

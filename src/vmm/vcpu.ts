@@ -229,7 +229,8 @@ export class Vcpu {
           if ((cpu.flags & IF) === 0) return { kind: 'hlt' };
           const next = vm.clock.nextDeadline();
           if (next === Infinity) return { kind: 'hlt' };
-          vm.clock.skipTo(next);
+          // Realtime pacing: the wall clock has not reached the deadline yet; the monitor waits.
+          if (vm.idleUntil(next) < next) return { kind: 'hlt' };
           continue;
         }
         case StopReason.Shutdown:

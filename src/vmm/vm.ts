@@ -15,6 +15,13 @@ import { Vcpu } from './vcpu';
 export interface VmConfig {
   /** Guest RAM in bytes (at least 1 MiB). */
   memoryBytes: number;
+  /**
+   * 'virtual' (the default): while halted, guest time jumps to the next timer
+   * event, so runs are deterministic and idle time costs nothing.
+   * 'realtime': guest time never runs ahead of the wall clock while halted
+   * (interactive use: a guest waiting for a key sleeps instead of spinning).
+   */
+  pacing?: 'virtual' | 'realtime';
   /** Number of vCPUs. Only 1 until the APIC arrives. */
   cpus?: number;
 }
@@ -43,10 +50,14 @@ export class Vm {
   private stopRequested = false;
   /** A guest-debug event seen outside the CPU (watchpoint, I/O intercept), until the vCPU reports it. */
   private debugEvent: DebugCause | null = null;
+  readonly pacing: 'virtual' | 'realtime';
+  /** Guest time and wall time at the start, for realtime pacing. */
+  private readonly wallAnchor = { guestNs: 0, wallMs: Date.now() };
 
   constructor(config: VmConfig) {
     if ((config.cpus ?? 1) !== 1) throw new Error('only one vCPU is supported until the local APIC is implemented');
     this.memory = new GuestMemory(config.memoryBytes);
+    this.pacing = config.pacing ?? 'virtual';
     this.pic = new Pic8259Pair();
     this.pit = new Pit8254(this.clock, this.pic.irqLine(0));
     const vcpu = new Vcpu(this, 0);
@@ -118,6 +129,22 @@ export class Vm {
     const s = this.stopRequested;
     this.stopRequested = false;
     return s;
+  }
+
+  /**
+   * How far guest time may jump while every vCPU is halted: to the next timer
+   * deadline, or with realtime pacing no further than the wall clock allows.
+   * Returns the time reached; below `deadline` means "wait for the wall clock".
+   */
+  idleUntil(deadline: number): number {
+    const now = this.clock.now();
+    let target = deadline;
+    if (this.pacing === 'realtime') {
+      const wall = this.wallAnchor.guestNs + (Date.now() - this.wallAnchor.wallMs) * 1e6;
+      target = Math.min(deadline, Math.max(now, wall));
+    }
+    this.clock.skipTo(target);
+    return target;
   }
 
   /** The A20 gate (port 92h, the keyboard controller's output port). */

@@ -195,6 +195,17 @@ describe('CLI: vmexit run', function () {
       assert.ok(r.ms < 30_000, `took ${r.ms} ms`);
     });
 
+    it('virtual time skips idle waits; --realtime paces them to the wall clock', async () => {
+      // The guest waits one second of guest time (INT 15h AH=86h) in HLT.
+      const virtual = await runCli(['run', assemble('wait')]);
+      assert.equal(virtual.status, 1, show(virtual));
+      const paced = await runCli(['run', '--realtime', assemble('wait')]);
+      assert.equal(paced.status, 1, show(paced));
+      // A lower bound only: a busy machine can make either run slower, never the paced one shorter.
+      assert.ok(paced.ms >= 950, `--realtime took ${paced.ms} ms for a 1 s guest wait`);
+      assert.ok(paced.ms > virtual.ms, `virtual ${virtual.ms} ms, realtime ${paced.ms} ms`);
+    });
+
     it('a halt with interrupts off: status 0', async () => {
       const r = await runCli(['run', assemble('forever', { HALT: true })]);
       assert.equal(r.status, 0, show(r));
