@@ -5,6 +5,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const REPO = path.resolve(__dirname, '..', '..');
@@ -129,15 +131,39 @@ export function hasQemu(): boolean {
   return qemuAvailable;
 }
 
+/** QEMU monitor key names for the characters the keyboard guests type (US layout). */
+function qemuKeyName(ch: string): string {
+  const shifted: Record<string, string> = { '!': 'shift-1', '@': 'shift-2', '?': 'shift-slash', ':': 'shift-semicolon' };
+  if (shifted[ch]) return shifted[ch];
+  if (ch === '\n') return 'ret';
+  if (ch === ' ') return 'spc';
+  if (/[A-Z]/.test(ch)) return `shift-${ch.toLowerCase()}`;
+  if (/[a-z0-9]/.test(ch)) return ch;
+  throw new Error(`no QEMU key name for ${JSON.stringify(ch)}`);
+}
+
+/** Type `text` into QEMU through its monitor socket, one `sendkey` per character. */
+function sendKeys(monitorPath: string, text: string): void {
+  const socket = net.createConnection(monitorPath);
+  socket.on('error', () => {});
+  socket.on('connect', () => {
+    socket.end([...text].map((ch) => `sendkey ${qemuKeyName(ch)}\n`).join(''));
+  });
+}
+
 /** Run an image on QEMU's TCG with COM1 on stdout and isa-debug-exit at F4h. */
 export function runQemu(
   image: string,
   drive: 'floppy' | 'hard',
-  options: { timeoutMs?: number; serialInput?: string } = {},
+  options: { timeoutMs?: number; serialInput?: string; keys?: { after: string; text: string }[] } = {},
 ): Promise<QemuResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
+  // Typed keys go through QEMU's monitor (`sendkey`) on a socket of their own.
+  const keys = options.keys ?? [];
+  const monitorPath = keys.length > 0 ? path.join(os.tmpdir(), `vmexit-qemu-${process.pid}-${Date.now()}.sock`) : null;
   const args = [
-    '-accel', 'tcg', '-m', '32', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot',
+    '-accel', 'tcg', '-m', '32', '-display', 'none', '-serial', 'stdio',
+    '-monitor', monitorPath ? `unix:${monitorPath},server=on,wait=off` : 'none', '-no-reboot',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
     '-drive', `file=${image},format=raw,if=${drive === 'floppy' ? 'floppy' : 'ide'},snapshot=on`,
     '-boot', drive === 'floppy' ? 'a' : 'c',
@@ -156,7 +182,13 @@ export function runQemu(
     let timedOut = false;
     child.stdout!.setEncoding('latin1');
     child.stderr!.setEncoding('utf8');
-    child.stdout!.on('data', (d: string) => (serial += d));
+    const pendingKeys = [...keys];
+    child.stdout!.on('data', (d: string) => {
+      serial += d;
+      while (monitorPath && pendingKeys.length > 0 && serial.includes(pendingKeys[0].after)) {
+        sendKeys(monitorPath, pendingKeys.shift()!.text);
+      }
+    });
     child.stderr!.on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       timedOut = true;
