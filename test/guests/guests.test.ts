@@ -24,7 +24,6 @@ interface Guest {
   /** Instruction budget on vmexit. */
   budget: number;
   input?: GuestInput[];
-  /** Why QEMU can't run this one (the vmexit half still runs). */
   /** Ends in a triple fault instead of an exit through port F4h. */
   tripleFault?: boolean;
   /** Extra checks on vmexit's run. */
