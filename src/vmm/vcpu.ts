@@ -121,34 +121,33 @@ export class Vcpu {
     // Firmware services trapped by this instruction complete before the stop is shown.
     vm.runBoundaryWork(this);
     vm.clock.runDue();
+    const fatal = this.exitForStop(reason);
+    if (fatal) return fatal;
+    if (reason === StopReason.Halt) return { kind: 'hlt' };
+    const event = vm.takeDebugEvent();
+    vm.takeStopRequest();
+    return { kind: 'debug', cause: event ?? { kind: 'single-step' } };
+  }
+
+  /** The exit for a CPU stop that ends a run whatever the loop was doing; null for the others. */
+  private exitForStop(reason: StopReason): Exit | null {
     switch (reason) {
       case StopReason.Shutdown:
         return { kind: 'shutdown', reason: 'triple fault' };
-      case StopReason.InternalError:
-        return this.internalErrorExit();
-      case StopReason.Debug:
-        return this.debugExit();
-      case StopReason.Halt:
-        return { kind: 'hlt' };
-      default: {
-        const event = vm.takeDebugEvent();
-        vm.takeStopRequest();
-        return { kind: 'debug', cause: event ?? { kind: 'single-step' } };
+      case StopReason.InternalError: {
+        const e = this.cpu.internalError;
+        if (!e) throw new Error('internal error without details');
+        return { kind: 'internal-error', message: e.message, cs: e.cs, eip: e.eip, linear: e.linear, bytes: e.bytes };
       }
+      case StopReason.Debug: {
+        const e: CpuDebugEvent | null = this.cpu.debug.takeEvent();
+        if (!e) throw new Error('debug stop without an event');
+        const cause: DebugCause = e;
+        return { kind: 'debug', cause };
+      }
+      default:
+        return null;
     }
-  }
-
-  private debugExit(): Exit {
-    const e: CpuDebugEvent | null = this.cpu.debug.takeEvent();
-    if (!e) throw new Error('debug stop without an event');
-    const cause: DebugCause = e;
-    return { kind: 'debug', cause };
-  }
-
-  private internalErrorExit(): Exit {
-    const e = this.cpu.internalError;
-    if (!e) throw new Error('internal error without details');
-    return { kind: 'internal-error', message: e.message, cs: e.cs, eip: e.eip, linear: e.linear, bytes: e.bytes };
   }
 
   /** Drop an exception a debug stop intercepted, instead of delivering it on resume. */
@@ -221,24 +220,15 @@ export class Vcpu {
         slice = Math.max(1, Math.min(slice, untilDeadline));
       }
       const reason = cpu.run(slice);
-      switch (reason) {
-        case StopReason.Budget:
-        case StopReason.Requested:
-          continue;
-        case StopReason.Halt: {
-          if ((cpu.flags & IF) === 0) return { kind: 'hlt' };
-          const next = vm.clock.nextDeadline();
-          if (next === Infinity) return { kind: 'hlt' };
-          // Realtime pacing: the wall clock has not reached the deadline yet; the monitor waits.
-          if (vm.idleUntil(next) < next) return { kind: 'hlt' };
-          continue;
-        }
-        case StopReason.Shutdown:
-          return { kind: 'shutdown', reason: 'triple fault' };
-        case StopReason.InternalError:
-          return this.internalErrorExit();
-        case StopReason.Debug:
-          return this.debugExit();
+      const fatal = this.exitForStop(reason);
+      if (fatal) return fatal;
+      if (reason === StopReason.Halt) {
+        // Budget and Requested just go round the loop; a halt waits for the next timer.
+        if ((cpu.flags & IF) === 0) return { kind: 'hlt' };
+        const next = vm.clock.nextDeadline();
+        if (next === Infinity) return { kind: 'hlt' };
+        // Realtime pacing: the wall clock has not reached the deadline yet; the monitor waits.
+        if (vm.idleUntil(next) < next) return { kind: 'hlt' };
       }
     }
   }

@@ -5,17 +5,15 @@
 // halt at a known address.
 
 import { strict as assert } from 'node:assert';
+import { CODE, HANDLERS, createTestCpu } from './testMachine';
 import { Cpu, StopReason } from '../../src/cpu/cpu';
-import { buildOpTable } from '../../src/cpu/ops/table';
 import { CPUID_FEATURES_EDX, CPUID_SIGNATURE } from '../../src/cpu/ops/misc';
 import { readMsr, writeMsr } from '../../src/cpu/ops/system';
 import {
-  ATTR_REAL_CODE, ATTR_REAL_DATA, CR0_PE, CR0_TS, CR0_EM, CS, DF, DS, EAX, EBP, EBX, ECX, EDI, EDX, ES, ESI, SS,
+  CR0_PE, CR0_TS, CR0_EM, CS, DF, DS, EAX, EBP, EBX, ECX, EDI, EDX, ESI,
   VEC_BR, VEC_GP, VEC_NM, VEC_UD, ZF,
 } from '../../src/cpu/state';
 
-const CODE = 0x10000;
-const HANDLERS = 0x500;
 
 interface Machine {
   cpu: Cpu;
@@ -25,10 +23,6 @@ interface Machine {
 }
 
 function machine(code: string): Machine {
-  const ram = new Uint8Array(1 << 24);
-  const pageKind = new Uint8Array(1 << 20).fill(2);
-  pageKind.fill(0, 0, ram.length >>> 12);
-  const mem = { ram, pageKind, readSlow: () => 0xffffffff, writeSlow: () => {} };
   const outs: Array<[number, number, number]> = [];
   const ins: Array<[number, number]> = [];
   const io = {
@@ -40,22 +34,7 @@ function machine(code: string): Machine {
       outs.push([port, size, value]);
     },
   };
-  const cpu = new Cpu(mem, io, { acknowledge: () => 8 });
-  cpu.ops = buildOpTable();
-  for (let v = 0; v < 256; v++) {
-    ram[v * 4] = (HANDLERS + v) & 0xff;
-    ram[v * 4 + 1] = (HANDLERS + v) >> 8;
-    ram[HANDLERS + v] = 0xf4;
-  }
-  cpu.idtrLimit = 0x3ff;
-  cpu.loadSegmentCache(CS, CODE >> 4, CODE, 0xffff, ATTR_REAL_CODE);
-  cpu.loadSegmentCache(DS, CODE >> 4, CODE, 0xffff, ATTR_REAL_DATA);
-  cpu.loadSegmentCache(ES, CODE >> 4, CODE, 0xffff, ATTR_REAL_DATA);
-  cpu.loadSegmentCache(SS, 0x2000, 0x20000, 0xffff, ATTR_REAL_DATA);
-  cpu.reg32[4] = 0xfff0;
-  cpu.eip = 0;
-  const bytes = code.trim().split(/\s+/).map((b) => parseInt(b, 16));
-  ram.set(bytes, CODE);
+  const { cpu, ram } = createTestCpu(code, io);
   return { cpu, ram, outs, ins };
 }
 
