@@ -27,6 +27,8 @@ export interface RunOptions {
   persist: boolean;
   realtime: boolean;
   hostTime: boolean;
+  /** Standard input types on the PS/2 keyboard instead of feeding COM1. */
+  keyboardStdin: boolean;
 }
 
 export const USAGE = `usage: vmexit run [options] <image>
@@ -43,6 +45,8 @@ options:
   --serial stdio|none|<file>
                           where COM1 goes (default stdio; stdin feeds COM1)
   --debugcon stdio|<file> where port E9h output goes (default: discarded)
+  --keyboard stdio        standard input types on the PS/2 keyboard (for
+                          guests that read INT 16h) instead of feeding COM1
   --screen                print the VGA text screen when the run ends
   --timeout <seconds>     stop after this many seconds of wall time (status 124)
   --until <string>        stop with status 0 once the serial output contains it
@@ -84,9 +88,9 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   const o: RunOptions = {
     image: null, fda: null, hda: null, boot: null, memoryMiB: 32, bios: 'builtin',
     serial: { kind: 'stdio' }, debugcon: { kind: 'none' }, screen: false,
-    timeoutSeconds: null, until: null, trace: null, persist: false, realtime: false, hostTime: false,
+    timeoutSeconds: null, until: null, trace: null, persist: false, realtime: false, hostTime: false, keyboardStdin: false,
   };
-  const takesValue = new Set(['--memory', '--bios', '--fda', '--hda', '--boot', '--serial', '--debugcon', '--timeout', '--until', '--trace']);
+  const takesValue = new Set(['--memory', '--bios', '--fda', '--hda', '--boot', '--serial', '--debugcon', '--keyboard', '--timeout', '--until', '--trace']);
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value: string | undefined;
@@ -111,6 +115,10 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
         break;
       case '--serial': o.serial = parseTarget(v, arg, true); break;
       case '--debugcon': o.debugcon = parseTarget(v, arg, true); break;
+      case '--keyboard':
+        if (v !== 'stdio') throw new UserError(`--keyboard takes stdio, got '${v}'`);
+        o.keyboardStdin = true;
+        break;
       case '--screen': o.screen = true; break;
       case '--timeout': o.timeoutSeconds = parseNumber(v, arg, 0, 1e9); break;
       case '--until': if (v === '') throw new UserError('--until needs a non-empty string'); o.until = v; break;

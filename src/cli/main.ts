@@ -91,12 +91,16 @@ async function run(options: RunOptions): Promise<number> {
     onFirmwareMessage: (text) => process.stderr.write(`vmexit: ${text}\n`),
   });
 
-  const stdinIsSerial = options.serial.kind === 'stdio';
-  const onStdin = (chunk: Buffer) => machine.serialInput(chunk);
-  if (stdinIsSerial && !process.stdin.isTTY) {
+  // Standard input feeds COM1 (with --serial stdio) or the PS/2 keyboard (--keyboard stdio).
+  const readStdin = options.serial.kind === 'stdio' || options.keyboardStdin;
+  const onStdin = (chunk: Buffer) => {
+    if (options.keyboardStdin) machine.typeText(chunk.toString('latin1').replace(/\r\n?/g, '\n'));
+    else machine.serialInput(chunk);
+  };
+  if (readStdin && !process.stdin.isTTY) {
     process.stdin.on('data', onStdin);
     process.stdin.on('error', () => {});
-  } else if (stdinIsSerial && process.stdin.isTTY) {
+  } else if (readStdin && process.stdin.isTTY) {
     process.stdin.setRawMode(true);
     process.stdin.on('data', (chunk: Buffer) => {
       // Ctrl-] leaves, as in telnet; everything else goes to the guest.
@@ -112,7 +116,7 @@ async function run(options: RunOptions): Promise<number> {
     status = await loop();
   } finally {
     tracer?.close();
-    if (stdinIsSerial) {
+    if (readStdin) {
       if (process.stdin.isTTY) process.stdin.setRawMode(false);
       process.stdin.pause();
       process.stdin.removeAllListeners('data');

@@ -280,6 +280,13 @@ describe('CLI: vmexit run', function () {
       assert.equal(r.status, 1, show(r));
       assert.ok(r.stdout.includes("PASS serial input reads 'ping'\r\npong\r\n"), show(r));
     });
+
+    it('stdin types on the PS/2 keyboard with --keyboard stdio (INT 16h reads it)', async () => {
+      const r = await runCli(['run', '--keyboard', 'stdio', assemble('keyboard')], { stdin: 'Hi!\n' });
+      assert.equal(r.status, 1, show(r));
+      assert.ok(r.stdout.includes('PASS keyboard'), show(r));
+      assert.ok(!r.stdout.includes('FAIL'), show(r));
+    });
   });
 
   describe('disks', () => {
