@@ -1,30 +1,7 @@
 // Running a test guest on vmexit's PcMachine in-process, bounded by an
 // instruction budget (never by wall time: the same image gives the same run).
 
-import type { MachineEvent, PcMachine } from '../../src/vmm/pc';
-
-type PcModule = typeof import('../../src/vmm/pc');
-
-let pcModule: PcModule | null = null;
-let pcLoadError: unknown = null;
-
-/**
- * Load src/vmm/pc.ts on first use, so this suite's QEMU half still runs (and
- * the rest of mocha still loads) while the board does not build.
- */
-export async function loadPc(): Promise<PcModule> {
-  if (pcModule) return pcModule;
-  if (pcLoadError === null) {
-    try {
-      pcModule = await import('../../src/vmm/pc');
-      return pcModule;
-    } catch (e) {
-      pcLoadError = e;
-    }
-  }
-  const message = pcLoadError instanceof Error ? pcLoadError.message : String(pcLoadError);
-  throw new Error(`src/vmm/pc.ts does not load: ${message.split('\n')[0]}`);
-}
+import { DiskImage, MachineEvent, PcMachine } from '../../src/vmm/pc';
 
 export interface GuestInput {
   after: string;
@@ -64,7 +41,6 @@ const SLICE = 1_000_000;
 
 /** Boot a guest and run it until it exits, shuts down, errs, waits for input forever, or uses up its budget. */
 export async function runOnPc(options: PcRunOptions): Promise<PcRunResult> {
-  const { PcMachine, DiskImage } = await loadPc();
   const started = Date.now();
   let serial = '';
   let debugcon = '';
