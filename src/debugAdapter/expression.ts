@@ -9,9 +9,9 @@
 //                 escape: a symbol even if it spells a register (and a register if no such symbol)
 //   operators     unary - + ~ !;  * / // % %%;  + -;  << >> >>>;  &;  ^;  |;
 //                 == != <> < > <= >=;  &&;  ^^;  ||   (loosest last; NASM's precedence)
-//   addresses     seg:off (07C0:0000, es:di, 0x08:0x1000), phys:expr, lin:expr; a side of seg:off
-//                 that is bare hex digits is hex, as in real-mode debuggers (07C0:0000, F000:FFF0,
-//                 0:7C00; a name wins: a register or symbol spelled in hex digits is that)
+//   addresses     seg:off (07C0:0000, es:di, 0x08:0x1000), phys:expr, lin:expr. A pair of bare hex
+//                 digits is hex, as in real-mode debuggers: 07C0:0000, F000:FFF0, 0:7C00 (a side
+//                 spelled with letters that names a register or symbol is that); es:10 is NASM's 10
 //   memory        [expr], [seg:expr], [phys:expr], [lin:expr] with an optional size:
 //                 byte | word | dword | qword, optionally followed by `ptr`
 //

@@ -423,31 +423,33 @@ describe('debugAdapter expression language', () => {
       assert.equal(val('0x07c0 : di + 2'), 0x7c12); // the offset is the whole right side
     });
 
-    it('reads a bare-digit side of seg:off as hex, as real-mode debuggers do', () => {
+    it('reads a bare hex-digit pair seg:off as hex, as real-mode debuggers do', () => {
       assert.equal(val('0000:7C00'), 0x7c00);
       assert.equal(val('F000:FFF0'), 0xffff0);
-      assert.equal(val('1000:0100'), 0x10100);
       assert.equal(val('f000:fff0'), 0xffff0);
-      assert.equal(val('0:ABCD'), 0xabcd);
-      assert.equal(val('es:beef'), 0x7c00 + 0xbeef);
-      const ctx = fake();
-      ctx.symbol = (name) => (name === 'beef' ? 0x10 : undefined);
-      assert.equal(val('es:beef', ctx), 0x7c10); // a symbol spelled in hex digits wins
-      assert.equal(evalErr('beef'), "unknown register or symbol 'beef'");
-      assert.equal(evalErr('es:beef+1'), "unknown register or symbol 'beef'");
+      assert.equal(val('1000:0100'), 0x10100);
       assert.equal(val('0:10'), 0x10);
-      assert.equal(val('es:0010'), 0x7c10);
+      assert.equal(val('0:ABCD'), 0xabcd);
       assert.equal(val('(0000:7C00)'), 0x7c00);
       assert.equal(val('byte [0000:7C00]'), 0xeb);
-      assert.equal(val('0000:10+1'), 11); // an expression side keeps NASM's rules
-      assert.equal(val('10+1'), 11);
+      assert.equal(val('dead:beef'), 0xdead0 + 0xbeef);
+      const ctx = fake();
+      ctx.symbol = (name) => (name === 'beef' ? 0x10 : undefined);
+      assert.equal(val('0:beef', ctx), 0x10); // a symbol spelled in hex digits wins
+      // Not a bare pair: NASM's rules.
+      assert.equal(val('es:10'), 0x7c00 + 10);
+      assert.equal(val('word [es:0010]'), 0); // es:10 decimal, not es:0x10 (0x5678)
+      assert.equal(val('0x7c0:10'), 0x7c00 + 10);
+      assert.equal(val('0000:10+1'), 11);
+      assert.equal(evalErr('es:beef'), "unknown register or symbol 'beef'");
+      assert.equal(evalErr('beef'), "unknown register or symbol 'beef'");
       assert.equal(
         evalErr('0000:7C00+2'),
-        "invalid number '7C00' at column 6 (hex needs 0x or an h suffix, except as a side of seg:off such as 07C0:0000)",
+        "invalid number '7C00' at column 6 (hex needs 0x or an h suffix, except in a bare seg:off pair such as 07C0:0000)",
       );
       assert.equal(
         evalErr('7C00'),
-        "invalid number '7C00' at column 1 (hex needs 0x or an h suffix, except as a side of seg:off such as 07C0:0000)",
+        "invalid number '7C00' at column 1 (hex needs 0x or an h suffix, except in a bare seg:off pair such as 07C0:0000)",
       );
     });
 
@@ -581,6 +583,7 @@ describe('debugAdapter expression language', () => {
       ['0000:7C00h', { kind: 'segmented', segment: 0, offset: 0x7c00, linear: 0x7c00 }],
       ['cs:ip', { kind: 'segmented', segment: 0, segmentRegister: 'cs', offset: 0x7c05, linear: 0x7c05 }],
       ['es:0', { kind: 'segmented', segment: 0x7c0, segmentRegister: 'es', offset: 0, linear: 0x7c00 }],
+      ['F000:FFF0', { kind: 'segmented', segment: 0xf000, offset: 0xfff0, linear: 0xffff0 }],
       ['0x7c00', { kind: 'linear', linear: 0x7c00 }],
       ['start+4', { kind: 'linear', linear: 0x7c04 }],
       ['eip', { kind: 'linear', linear: 0x7c05 }],
@@ -607,7 +610,11 @@ describe('debugAdapter expression language', () => {
       assert.equal(err(parseAddress('nowhere+4', ctx)), "unknown register or symbol 'nowhere'");
       assert.equal(err(parseAddress('0x100000000', ctx)), 'linear address 0x100000000 does not fit in 32 bits');
       assert.equal(err(parseAddress('', ctx)), 'empty expression');
-      assert.equal(err(parseAddress('07C0:', ctx)), 'unexpected end of expression');
+      assert.equal(err(parseAddress('0x7C0:', ctx)), 'unexpected end of expression');
+      assert.equal(
+        err(parseAddress('07C0:', ctx)),
+        "invalid number '07C0' at column 1 (hex needs 0x or an h suffix, except in a bare seg:off pair such as 07C0:0000)",
+      );
     });
   });
 

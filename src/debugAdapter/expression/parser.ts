@@ -90,6 +90,15 @@ const PRECEDENCE: Readonly<Record<string, number>> = {
 
 const SIZES: Readonly<Record<string, OperandSize>> = { byte: 1, word: 2, dword: 4, qword: 8 };
 
+/** A token that is bare hex digits (0000, 7C00, F000), as a node with its hex value; undefined otherwise. */
+function hexSide(token: Token): Node | undefined {
+  if (token.kind === 'number' && token.hex !== undefined) return { type: 'number', value: token.hex, col: token.col };
+  if (token.kind === 'ident' && !token.escaped && /^[0-9a-f]+$/i.test(token.name)) {
+    return { type: 'ident', name: token.name, escaped: false, hex: BigInt(`0x${token.name}`), col: token.col };
+  }
+  return undefined;
+}
+
 function describe(token: Token): string {
   return token.kind === 'end' ? 'end of expression' : `'${token.text}' at column ${token.col}`;
 }
@@ -155,33 +164,33 @@ class Parser {
         return { type: 'space', space: word === 'phys' ? 'physical' : 'linear', operand, col: first.col };
       }
     }
-    const left = this.bareHex([':']) ?? this.parseBinary(0);
+    const pair = this.hexPair();
+    if (pair) return pair;
+    const left = this.parseBinary(0);
     if (!this.isOp(':')) return left;
     this.next();
-    const offset = this.bareHex([']', ')']) ?? this.parseBinary(0);
+    const offset = this.parseBinary(0);
     return { type: 'segmented', segment: left, offset, col: first.col };
   }
 
   /**
-   * A side of seg:off that is nothing but hex digits is hex, as in every
-   * real-mode debugger: 07C0:0000, F000:FFF0, 0:7C00. `before` lists the
-   * operators that may follow such a side: [':'] for the segment; for the
-   * offset, the closing brackets (and the end).
+   * A seg:off pair of bare hex digits on both sides is hex, as in every
+   * real-mode debugger: 07C0:0000, F000:FFF0, 0:7C00. Anything else follows
+   * NASM (es:10 is ES:000Ah). A side spelled with letters (F000) is an
+   * identifier that falls back to its hex value when it names no register
+   * or symbol.
    */
-  private bareHex(before: readonly string[]): Node | undefined {
-    const token = this.peek();
-    const after = this.peek(1);
-    const atEnd = after.kind === 'end' && before[0] !== ':';
-    if (!(atEnd || (after.kind === 'op' && before.includes(after.op)))) return undefined;
-    if (token.kind === 'number' && token.hex !== undefined) {
-      this.next();
-      return { type: 'number', value: token.hex, col: token.col };
-    }
-    if (token.kind === 'ident' && !token.escaped && /^[0-9a-f]+$/i.test(token.name)) {
-      this.next();
-      return { type: 'ident', name: token.name, escaped: false, hex: BigInt(`0x${token.name}`), col: token.col };
-    }
-    return undefined;
+  private hexPair(): Node | undefined {
+    const [segment, colon, offset, after] = [this.peek(), this.peek(1), this.peek(2), this.peek(3)];
+    if (!this.isOp(':', colon)) return undefined;
+    if (!(after.kind === 'end' || this.isOp(']', after) || this.isOp(')', after))) return undefined;
+    const segmentNode = hexSide(segment);
+    const offsetNode = hexSide(offset);
+    if (!segmentNode || !offsetNode) return undefined;
+    this.next();
+    this.next();
+    this.next();
+    return { type: 'segmented', segment: segmentNode, offset: offsetNode, col: segment.col };
   }
 
   private parseBinary(minPrecedence: number): Node {
@@ -214,7 +223,7 @@ class Parser {
       case 'number':
         if (token.value === undefined) {
           throw new ExpressionSyntaxError(
-            `invalid number '${token.text}' at column ${token.col} (hex needs 0x or an h suffix, except as a side of seg:off such as 07C0:0000)`,
+            `invalid number '${token.text}' at column ${token.col} (hex needs 0x or an h suffix, except in a bare seg:off pair such as 07C0:0000)`,
           );
         }
         return { type: 'number', value: token.value, col: token.col };
