@@ -31,6 +31,11 @@
 //   16-bit general registers ([bx+si], [bp-2]) and at 32 bits otherwise;
 //   constant offsets never wrap at 16 bits. Without a size it is a word in a
 //   16-bit and a dword in a 32-bit context (`ctx.addressSize`).
+// - Symbols are linear addresses (EvaluationContext.symbol), so `[msg]` reads
+//   at ds:msg, which is msg itself only when the DS base is 0 (org 7C00h boot
+//   sectors, flat protected mode); `[lin:msg]` reads at the symbol whatever DS is.
+// - As an address (parseAddress) a plain expression is linear: `eip` is the
+//   linear address EIP's value, not cs:eip.
 // - Linear addresses are 32-bit for now.
 
 import { ExpressionSyntaxError } from './expression/lexer';

@@ -94,7 +94,6 @@ function fake(options: { addressSize?: 16 | 32; selectorBase?: (s: number) => nu
         'main.loop': 0x7c48,
         '.orphan': 0x7c60,
         eax: 0x4444, // a symbol spelled like a register: reachable as $eax
-        $weird: 0x55,
         huge: 0xffff_ffff,
       };
       return Object.hasOwn(symbols, name) ? symbols[name] : undefined;
