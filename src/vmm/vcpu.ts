@@ -2,6 +2,7 @@
 // `run(budget)`, which executes guest code until something needs the monitor.
 
 import { Cpu, StopReason } from '../cpu/cpu';
+import { readMsr, writeMsr } from '../cpu/ops/system';
 import { buildOpTable } from '../cpu/ops/table';
 import { CpuMode, CpuState, IF, Regs, Sregs } from '../cpu/state';
 import { NS_PER_INSTRUCTION } from '../devices/clock';
@@ -46,6 +47,25 @@ export class Vcpu {
 
   setSregs(sregs: Sregs): void {
     this.cpu.setSregs(sregs);
+  }
+
+  /** A model-specific register (as RDMSR would read it), or undefined for an MSR this CPU does not have. */
+  getMsr(index: number): bigint | undefined {
+    return readMsr(this.cpu, index);
+  }
+
+  /** Write an MSR (as WRMSR would); false for an MSR or value the CPU would refuse with #GP. */
+  setMsr(index: number, value: bigint): boolean {
+    return writeMsr(this.cpu, index, value);
+  }
+
+  /**
+   * The x87 state. This CPU model has no floating-point unit yet (CPUID
+   * reports none and FPU instructions behave as with an empty coprocessor
+   * socket), so there is no state to give: null.
+   */
+  getFpu(): null {
+    return null;
   }
 
   mode(): CpuMode {

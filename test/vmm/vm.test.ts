@@ -100,6 +100,16 @@ describe('VMM API', () => {
     assert.ok(vm.vcpus[0].instructions < 100);
   });
 
+  it('reads and writes MSRs through the vCPU as RDMSR/WRMSR would', () => {
+    const vcpu = vmWithCode([0xf4]).vcpus[0];
+    assert.equal(vcpu.getMsr(0x1b), 0xfee00900n, 'IA32_APIC_BASE after reset');
+    assert.equal(vcpu.getMsr(0x12345), undefined, 'no such MSR');
+    assert.equal(vcpu.setMsr(0x10, 1000n), true);
+    assert.equal(vcpu.getMsr(0x10), 1000n, 'the TSC as written');
+    assert.equal(vcpu.setMsr(0xc0000080, 1n << 8n), false, 'EFER.LME refused: no long mode yet');
+    assert.equal(vcpu.getFpu(), null, 'no x87 unit in this CPU model');
+  });
+
   it('saves and restores the whole VM: the same run continues identically', () => {
     // A loop that mixes registers and memory: mov cx,N ; l: add ax,cx ; xor [bx],ax ; inc bx ; loop l ; hlt
     const vm = vmWithCode([0xb9, 0xe8, 0x03, 0x01, 0xc8, 0x31, 0x07, 0x43, 0xe2, 0xf9, 0xf4]);
