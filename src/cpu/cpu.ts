@@ -8,8 +8,12 @@
 
 import { IoPorts, InterruptAcknowledge, PageKind, PhysicalMemory } from './bus';
 import { CpuDebug, CpuDebugEvent } from './debug';
-import { aluForm, incDecRegister } from './ops/arith';
-import { conditionalJumpShort } from './ops/control';
+import { aluForm, aluGroup1, incDecRegister, testForm } from './ops/arith';
+import { conditionalJumpNear, conditionalJumpShort, nearBranch } from './ops/control';
+import { moveExtend, moveForm, moveImmediate } from './ops/move';
+import { shiftGroup } from './ops/shift';
+import { pushPopRegister } from './ops/stack';
+import { stringInstruction } from './ops/string';
 import {
   AC, ATTR_DB, ATTR_REAL_CODE, ATTR_REAL_DATA, CF, CR0_ET, CR0_PE, CR0_PG, CS, CpuMode, CpuState, DS, ES, FIXED1, FS,
   GS, IF, OF, PF, AF, Regs, SF, SS, STATUS_FLAGS, Segment, Sregs, TF, ZF, VEC_DB, VEC_DF, VEC_GP, VEC_SS, RF, VM,
@@ -608,8 +612,9 @@ export class Cpu {
   }
 
   /**
-   * Execute the opcode. The hottest families are called directly, which V8
-   * can inline (a monomorphic call); everything else goes through the table.
+   * Execute the opcode. The common families are called directly, by a dense
+   * switch on the high nibble (a jump table): each call site is monomorphic
+   * and calls a named function. The rest go through the table.
    */
   private dispatch(op: number): void {
     switch (op >> 4) {
@@ -618,15 +623,57 @@ export class Cpu {
           aluForm(this, op);
           return;
         }
+        if (op === 0x0f) {
+          this.dispatch0f(this.fetch8());
+          return;
+        }
         break;
       case 4:
         incDecRegister(this, op);
         return;
+      case 5:
+        pushPopRegister(this, op);
+        return;
       case 7:
         conditionalJumpShort(this, op);
         return;
+      case 8:
+        if (op < 0x84) aluGroup1(this, op);
+        else if (op < 0x86) testForm(this, op);
+        else if (op >= 0x88 && op < 0x8c) moveForm(this, op);
+        else break;
+        return;
+      case 0xa:
+        if (op < 0xa4 || op === 0xa8 || op === 0xa9) break;
+        stringInstruction(this, op);
+        return;
+      case 0xb:
+        moveImmediate(this, op);
+        return;
+      case 0xc:
+        if (op < 0xc2) shiftGroup(this, op);
+        else if (op < 0xc4) nearBranch(this, op);
+        else break;
+        return;
+      case 0xd:
+        if (op >= 0xd4) break;
+        shiftGroup(this, op);
+        return;
+      case 0xe:
+        if (op < 0xe4 || op === 0xe8 || op === 0xe9 || op === 0xeb) {
+          nearBranch(this, op);
+          return;
+        }
+        break;
     }
     this.ops[op](this);
+  }
+
+  /** The second byte of an 0F opcode: Jcc rel16/32 and MOVZX/MOVSX directly, the rest through the table. */
+  private dispatch0f(op: number): void {
+    if ((op & 0xf0) === 0x80) conditionalJumpNear(this, op);
+    else if (op === 0xb6 || op === 0xb7 || op === 0xbe || op === 0xbf) moveExtend(this, op);
+    else this.ops[0x100 | op](this);
   }
 
   /** Back to the default prefix state, after a prefixed instruction or a fault inside one. */

@@ -2,7 +2,7 @@
 // forms (00-3D, 80-83), INC/DEC (40-4F, FE/FF /0 /1), TEST (84/85, A8/A9,
 // F6/F7 /0 /1), NOT and NEG (F6/F7 /2 /3).
 
-import { Cpu, LAZY_ADD, LAZY_LOGIC, LAZY_SUB, OpHandler } from '../cpu';
+import { Cpu, LAZY_ADD, LAZY_LOGIC, LAZY_SUB } from '../cpu';
 import { EAX } from '../state';
 import { OpTable, define, defineGroup } from './table';
 
@@ -95,32 +95,29 @@ export function aluForm(cpu: Cpu, opcode: number): void {
   }
 }
 
-/** 80 /op Eb,Ib (82 is its undocumented alias outside 64-bit mode). */
-function opGroup1EbIb(op: number): OpHandler {
-  return (cpu) => {
-    checkLock(cpu, op);
+/**
+ * Group 1, 80-83 /op: 80 Eb,Ib (82 is its undocumented alias outside 64-bit
+ * mode), 81 Ev,Iz, 83 Ev,Ib sign-extended. Called directly by Cpu.dispatch.
+ */
+export function aluGroup1(cpu: Cpu, opcode: number): void {
+  cpu.decodeModRm();
+  const op = (cpu.modrm >> 3) & 7;
+  checkLock(cpu, op);
+  if ((opcode & 1) === 0) {
     const a = cpu.readE8();
     const r = alu(cpu, op, a, cpu.fetch8(), 8);
     if (op !== CMP) cpu.writeE8(r);
-  };
-}
-
-/** 81 /op Ev,Iz and 83 /op Ev,Ib (sign-extended). */
-function opGroup1EvI(op: number, signExtendedByte: boolean): OpHandler {
-  return (cpu) => {
-    checkLock(cpu, op);
-    if (cpu.opsize32) {
-      const a = cpu.readE32();
-      const b = signExtendedByte ? cpu.fetchS8() : cpu.fetch32();
-      const r = alu(cpu, op, a, b, 32);
-      if (op !== CMP) cpu.writeE32(r);
-    } else {
-      const a = cpu.readE16();
-      const b = (signExtendedByte ? cpu.fetchS8() : cpu.fetch16()) & 0xffff;
-      const r = alu(cpu, op, a, b, 16);
-      if (op !== CMP) cpu.writeE16(r);
-    }
-  };
+  } else if (cpu.opsize32) {
+    const a = cpu.readE32();
+    const b = opcode === 0x83 ? cpu.fetchS8() : cpu.fetch32();
+    const r = alu(cpu, op, a, b, 32);
+    if (op !== CMP) cpu.writeE32(r);
+  } else {
+    const a = cpu.readE16();
+    const b = (opcode === 0x83 ? cpu.fetchS8() : cpu.fetch16()) & 0xffff;
+    const r = alu(cpu, op, a, b, 16);
+    if (op !== CMP) cpu.writeE16(r);
+  }
 }
 
 function inc(cpu: Cpu, a: number, size: number): number {
@@ -158,40 +155,34 @@ function testFlags(cpu: Cpu, a: number, b: number, size: number): void {
   cpu.setLazy(LAZY_LOGIC, a, b, a & b, size);
 }
 
+/** TEST Eb,Gb (84), Ev,Gv (85), AL,Ib (A8), eAX,Iz (A9). Called directly by Cpu.dispatch. */
+export function testForm(cpu: Cpu, opcode: number): void {
+  if (opcode < 0xa8) {
+    cpu.decodeModRm();
+    noLock(cpu);
+    if (opcode === 0x84) testFlags(cpu, cpu.readE8(), cpu.getReg8(cpu.regField), 8);
+    else if (cpu.opsize32) testFlags(cpu, cpu.readE32(), cpu.reg32[cpu.regField], 32);
+    else testFlags(cpu, cpu.readE16(), cpu.getReg16(cpu.regField), 16);
+    return;
+  }
+  noLock(cpu);
+  if (opcode === 0xa8) testFlags(cpu, cpu.reg8[0], cpu.fetch8(), 8);
+  else if (cpu.opsize32) testFlags(cpu, cpu.reg32[EAX], cpu.fetch32(), 32);
+  else testFlags(cpu, cpu.reg16[0], cpu.fetch16(), 16);
+}
+
 export function installArith(t: OpTable): void {
   for (let op = 0; op < 8; op++) {
     for (let form = 0; form < 6; form++) {
       const opcode = (op << 3) | form;
       define(t, opcode, (cpu) => aluForm(cpu, opcode));
     }
-    defineGroup(t, 0x80, op, opGroup1EbIb(op));
-    defineGroup(t, 0x81, op, opGroup1EvI(op, false));
-    defineGroup(t, 0x82, op, opGroup1EbIb(op));
-    defineGroup(t, 0x83, op, opGroup1EvI(op, true));
   }
+  for (let opcode = 0x80; opcode < 0x84; opcode++) define(t, opcode, (cpu) => aluGroup1(cpu, opcode));
   for (let opcode = 0x40; opcode < 0x50; opcode++) define(t, opcode, (cpu) => incDecRegister(cpu, opcode));
 
   // TEST Eb,Gb / Ev,Gv / AL,Ib / eAX,Iz
-  define(t, 0x84, (cpu) => {
-    cpu.decodeModRm();
-    noLock(cpu);
-    testFlags(cpu, cpu.readE8(), cpu.getReg8(cpu.regField), 8);
-  });
-  define(t, 0x85, (cpu) => {
-    cpu.decodeModRm();
-    noLock(cpu);
-    if (cpu.opsize32) testFlags(cpu, cpu.readE32(), cpu.reg32[cpu.regField], 32);
-    else testFlags(cpu, cpu.readE16(), cpu.getReg16(cpu.regField), 16);
-  });
-  define(t, 0xa8, (cpu) => {
-    noLock(cpu);
-    testFlags(cpu, cpu.reg8[0], cpu.fetch8(), 8);
-  });
-  define(t, 0xa9, (cpu) => {
-    noLock(cpu);
-    if (cpu.opsize32) testFlags(cpu, cpu.reg32[EAX], cpu.fetch32(), 32);
-    else testFlags(cpu, cpu.reg16[0], cpu.fetch16(), 16);
-  });
+  for (const opcode of [0x84, 0x85, 0xa8, 0xa9]) define(t, opcode, (cpu) => testForm(cpu, opcode));
 
   // F6/F7 /0 and /1 (the undocumented alias): TEST E,I
   for (const reg of [0, 1]) {

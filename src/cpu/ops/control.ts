@@ -60,46 +60,74 @@ export function conditionalJumpShort(cpu: Cpu, opcode: number): void {
   if (cpu.testCondition(opcode & 15)) jumpRelative(cpu, d);
 }
 
+/** Jcc rel16/32 (0F 80-8F; `opcode` is the second byte). Called directly by Cpu.dispatch. */
+export function conditionalJumpNear(cpu: Cpu, opcode: number): void {
+  const d = cpu.opsize32 ? cpu.fetch32() : (cpu.fetch16() << 16) >> 16;
+  if (cpu.testCondition(opcode & 15)) jumpRelative(cpu, d);
+}
+
+/**
+ * The near branches: LOOPNE/LOOPE/LOOP/JCXZ (E0-E3), CALL rel (E8), JMP rel
+ * (E9), JMP rel8 (EB), RET imm16 (C2) and RET (C3). Called directly by
+ * Cpu.dispatch.
+ */
+export function nearBranch(cpu: Cpu, opcode: number): void {
+  switch (opcode) {
+    case 0xe0: {
+      const d = cpu.fetchS8();
+      if (decrementCount(cpu) !== 0 && cpu.getZF() === 0) jumpRelative(cpu, d);
+      return;
+    }
+    case 0xe1: {
+      const d = cpu.fetchS8();
+      if (decrementCount(cpu) !== 0 && cpu.getZF() !== 0) jumpRelative(cpu, d);
+      return;
+    }
+    case 0xe2: {
+      const d = cpu.fetchS8();
+      if (decrementCount(cpu) !== 0) jumpRelative(cpu, d);
+      return;
+    }
+    case 0xe3: {
+      const d = cpu.fetchS8();
+      const count = cpu.addr32 ? cpu.reg32[ECX] : cpu.reg16[2];
+      if (count === 0) jumpRelative(cpu, d);
+      return;
+    }
+    case 0xe8: {
+      const d = cpu.opsize32 ? cpu.fetch32() : (cpu.fetch16() << 16) >> 16;
+      const target = cpu.nearTarget(cpu.eip + d); // checked before anything is pushed
+      cpu.pushV(cpu.eip);
+      cpu.eip = target;
+      return;
+    }
+    case 0xe9:
+      jumpRelative(cpu, cpu.opsize32 ? cpu.fetch32() : (cpu.fetch16() << 16) >> 16);
+      return;
+    case 0xeb:
+      jumpRelative(cpu, cpu.fetchS8());
+      return;
+    case 0xc2: {
+      const release = cpu.fetch16();
+      cpu.jumpNear(cpu.popV());
+      cpu.adjustSp(release);
+      return;
+    }
+    default: // C3
+      cpu.jumpNear(cpu.popV());
+  }
+}
+
 export function installControl(t: OpTable): void {
   for (let cc = 0; cc < 16; cc++) {
     define(t, 0x70 + cc, (cpu) => conditionalJumpShort(cpu, 0x70 + cc));
-    define(t, 0x180 + cc, (cpu) => {
-      const d = cpu.opsize32 ? cpu.fetch32() : (cpu.fetch16() << 16) >> 16;
-      if (cpu.testCondition(cc)) jumpRelative(cpu, d);
-    });
+    define(t, 0x180 + cc, (cpu) => conditionalJumpNear(cpu, 0x80 + cc));
   }
 
-  // E0 LOOPNE, E1 LOOPE, E2 LOOP, E3 JCXZ/JECXZ.
-  define(t, 0xe0, (cpu) => {
-    const d = cpu.fetchS8();
-    if (decrementCount(cpu) !== 0 && cpu.getZF() === 0) jumpRelative(cpu, d);
-  });
-  define(t, 0xe1, (cpu) => {
-    const d = cpu.fetchS8();
-    if (decrementCount(cpu) !== 0 && cpu.getZF() !== 0) jumpRelative(cpu, d);
-  });
-  define(t, 0xe2, (cpu) => {
-    const d = cpu.fetchS8();
-    if (decrementCount(cpu) !== 0) jumpRelative(cpu, d);
-  });
-  define(t, 0xe3, (cpu) => {
-    const d = cpu.fetchS8();
-    const count = cpu.addr32 ? cpu.reg32[ECX] : cpu.reg16[2];
-    if (count === 0) jumpRelative(cpu, d);
-  });
+  // E0 LOOPNE, E1 LOOPE, E2 LOOP, E3 JCXZ/JECXZ; E8 CALL rel; E9 JMP rel; EB JMP rel8; C2/C3 RET.
+  for (const opcode of [0xe0, 0xe1, 0xe2, 0xe3, 0xe8, 0xe9, 0xeb, 0xc2, 0xc3]) define(t, opcode, (cpu) => nearBranch(cpu, opcode));
 
-  // E8: CALL rel; E9: JMP rel; EB: JMP rel8; EA: JMP ptr16:16/32; 9A: CALL ptr16:16/32.
-  define(t, 0xe8, (cpu) => {
-    const d = cpu.opsize32 ? cpu.fetch32() : (cpu.fetch16() << 16) >> 16;
-    const target = cpu.nearTarget(cpu.eip + d); // checked before anything is pushed
-    cpu.pushV(cpu.eip);
-    cpu.eip = target;
-  });
-  define(t, 0xe9, (cpu) => {
-    const d = cpu.opsize32 ? cpu.fetch32() : (cpu.fetch16() << 16) >> 16;
-    jumpRelative(cpu, d);
-  });
-  define(t, 0xeb, (cpu) => jumpRelative(cpu, cpu.fetchS8()));
+  // EA: JMP ptr16:16/32; 9A: CALL ptr16:16/32.
   define(t, 0xea, (cpu) => {
     const offset = cpu.opsize32 ? cpu.fetch32() >>> 0 : cpu.fetch16();
     cpu.loadCsFar(cpu.fetch16(), offset);
@@ -129,13 +157,7 @@ export function installControl(t: OpTable): void {
     cpu.loadCsFar(selector, offset);
   });
 
-  // C2/C3: RET (imm16 releases that many bytes); CA/CB: RETF.
-  define(t, 0xc2, (cpu) => {
-    const release = cpu.fetch16();
-    cpu.jumpNear(cpu.popV());
-    cpu.adjustSp(release);
-  });
-  define(t, 0xc3, (cpu) => cpu.jumpNear(cpu.popV()));
+  // CA/CB: RETF (imm16 releases that many bytes).
   define(t, 0xca, (cpu) => returnFar(cpu, cpu.fetch16()));
   define(t, 0xcb, (cpu) => returnFar(cpu, 0));
 

@@ -42,26 +42,46 @@ function opLoadFarPointer(seg: number): OpHandler {
   };
 }
 
+/** MOV Eb,Gb (88), Ev,Gv (89), Gb,Eb (8A), Gv,Ev (8B). Called directly by Cpu.dispatch. */
+export function moveForm(cpu: Cpu, opcode: number): void {
+  cpu.decodeModRm();
+  const reg = (cpu.modrm >> 3) & 7;
+  switch (opcode) {
+    case 0x88: cpu.writeE8(cpu.getReg8(reg)); return;
+    case 0x89:
+      if (cpu.opsize32) cpu.writeE32(cpu.reg32[reg]);
+      else cpu.writeE16(cpu.getReg16(reg));
+      return;
+    case 0x8a: cpu.setReg8(reg, cpu.readE8()); return;
+    default:
+      if (cpu.opsize32) cpu.reg32[reg] = cpu.readE32();
+      else cpu.setReg16(reg, cpu.readE16());
+  }
+}
+
+/** MOV r8,Ib (B0-B7) and MOV r,Iv (B8-BF). Called directly by Cpu.dispatch. */
+export function moveImmediate(cpu: Cpu, opcode: number): void {
+  const reg = opcode & 7;
+  if (opcode < 0xb8) cpu.setReg8(reg, cpu.fetch8());
+  else if (cpu.opsize32) cpu.reg32[reg] = cpu.fetch32();
+  else cpu.setReg16(reg, cpu.fetch16());
+}
+
+/** 0F B6/B7 MOVZX Gv,Eb/Ew and 0F BE/BF MOVSX Gv,Eb/Ew (`opcode` is the second byte). */
+export function moveExtend(cpu: Cpu, opcode: number): void {
+  cpu.decodeModRm();
+  const reg = (cpu.modrm >> 3) & 7;
+  switch (opcode) {
+    case 0xb6: cpu.setRegV(reg, cpu.readE8()); return;
+    case 0xb7: cpu.setRegV(reg, cpu.readE16()); return;
+    case 0xbe: cpu.setRegV(reg, (cpu.readE8() << 24) >> 24); return;
+    default: cpu.setRegV(reg, (cpu.readE16() << 16) >> 16);
+  }
+}
+
 export function installMove(t: OpTable): void {
   // 88-8B: MOV Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev
-  define(t, 0x88, (cpu) => {
-    cpu.decodeModRm();
-    cpu.writeE8(cpu.getReg8(cpu.regField));
-  });
-  define(t, 0x89, (cpu) => {
-    cpu.decodeModRm();
-    if (cpu.opsize32) cpu.writeE32(cpu.reg32[cpu.regField]);
-    else cpu.writeE16(cpu.getReg16(cpu.regField));
-  });
-  define(t, 0x8a, (cpu) => {
-    cpu.decodeModRm();
-    cpu.setReg8(cpu.regField, cpu.readE8());
-  });
-  define(t, 0x8b, (cpu) => {
-    cpu.decodeModRm();
-    if (cpu.opsize32) cpu.reg32[cpu.regField] = cpu.readE32();
-    else cpu.setReg16(cpu.regField, cpu.readE16());
-  });
+  for (let opcode = 0x88; opcode < 0x8c; opcode++) define(t, opcode, (cpu) => moveForm(cpu, opcode));
   // 8C: MOV Ev,Sreg. A register destination takes the zero-extended selector at 32 bits; memory is always 16 bits.
   define(t, 0x8c, (cpu) => {
     cpu.decodeModRm();
@@ -166,13 +186,7 @@ export function installMove(t: OpTable): void {
   });
 
   // B0-B7: MOV r8,Ib; B8-BF: MOV r,Iv.
-  for (let reg = 0; reg < 8; reg++) {
-    define(t, 0xb0 + reg, (cpu) => cpu.setReg8(reg, cpu.fetch8()));
-    define(t, 0xb8 + reg, (cpu) => {
-      if (cpu.opsize32) cpu.reg32[reg] = cpu.fetch32();
-      else cpu.setReg16(reg, cpu.fetch16());
-    });
-  }
+  for (let opcode = 0xb0; opcode < 0xc0; opcode++) define(t, opcode, (cpu) => moveImmediate(cpu, opcode));
   // C6 /0, C7 /0: MOV E,I. The other reg values are undefined (#UD).
   defineGroup(t, 0xc6, 0, (cpu) => cpu.writeE8(cpu.fetch8()));
   defineGroup(t, 0xc7, 0, (cpu) => cpu.writeEv(cpu.fetchImmV()));
@@ -195,20 +209,5 @@ export function installMove(t: OpTable): void {
   });
 
   // 0F B6/B7: MOVZX Gv,Eb/Ew; 0F BE/BF: MOVSX Gv,Eb/Ew.
-  define(t, 0x1b6, (cpu) => {
-    cpu.decodeModRm();
-    cpu.setRegV(cpu.regField, cpu.readE8());
-  });
-  define(t, 0x1b7, (cpu) => {
-    cpu.decodeModRm();
-    cpu.setRegV(cpu.regField, cpu.readE16());
-  });
-  define(t, 0x1be, (cpu) => {
-    cpu.decodeModRm();
-    cpu.setRegV(cpu.regField, (cpu.readE8() << 24) >> 24);
-  });
-  define(t, 0x1bf, (cpu) => {
-    cpu.decodeModRm();
-    cpu.setRegV(cpu.regField, (cpu.readE16() << 16) >> 16);
-  });
+  for (const opcode of [0xb6, 0xb7, 0xbe, 0xbf]) define(t, 0x100 | opcode, (cpu) => moveExtend(cpu, opcode));
 }

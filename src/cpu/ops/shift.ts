@@ -17,7 +17,7 @@
 
 import { Cpu, OpHandler } from '../cpu';
 import { CF, OF } from '../state';
-import { OpTable, define, defineGroup } from './table';
+import { OpTable, define } from './table';
 
 const ROL = 0, ROR = 1, RCL = 2, RCR = 3, SHL = 4, SHR = 5, SAL = 6; // 7: SAR (the default case)
 
@@ -118,41 +118,28 @@ function noLock(cpu: Cpu): void {
   if (cpu.lockPrefix) cpu.undefinedOpcode();
 }
 
-/** Where a group-2 count comes from. */
-const COUNT_ONE = 0, COUNT_CL = 1, COUNT_IB = 2;
-
-function fetchCount(cpu: Cpu, source: number): number {
-  if (source === COUNT_ONE) return 1;
-  if (source === COUNT_CL) return cpu.reg8[4] & 0x1f; // CL
-  return cpu.fetch8() & 0x1f;
-}
-
-/** C0/D0/D2 /op: shift Eb. */
-function opShiftEb(op: number, source: number): OpHandler {
-  return (cpu) => {
-    noLock(cpu);
-    const count = fetchCount(cpu, source);
+/**
+ * Group 2, C0/C1 (count Ib), D0/D1 (count 1), D2/D3 (count CL): shift or
+ * rotate Eb (even opcodes) or Ev (odd). Called directly by Cpu.dispatch.
+ */
+export function shiftGroup(cpu: Cpu, opcode: number): void {
+  cpu.decodeModRm();
+  noLock(cpu);
+  const op = (cpu.modrm >> 3) & 7;
+  const count = opcode < 0xd0 ? cpu.fetch8() & 0x1f : opcode < 0xd2 ? 1 : cpu.reg8[4] & 0x1f; // Ib, 1, CL
+  if ((opcode & 1) === 0) {
     const v = cpu.readE8();
     if (count === 0) return;
     cpu.writeE8(shiftOp(cpu, op, v, count, 8));
-  };
-}
-
-/** C1/D1/D3 /op: shift Ev. */
-function opShiftEv(op: number, source: number): OpHandler {
-  return (cpu) => {
-    noLock(cpu);
-    const count = fetchCount(cpu, source);
-    if (cpu.opsize32) {
-      const v = cpu.readE32() >>> 0;
-      if (count === 0) return;
-      cpu.writeE32(shiftOp(cpu, op, v, count, 32));
-    } else {
-      const v = cpu.readE16();
-      if (count === 0) return;
-      cpu.writeE16(shiftOp(cpu, op, v, count, 16));
-    }
-  };
+  } else if (cpu.opsize32) {
+    const v = cpu.readE32() >>> 0;
+    if (count === 0) return;
+    cpu.writeE32(shiftOp(cpu, op, v, count, 32));
+  } else {
+    const v = cpu.readE16();
+    if (count === 0) return;
+    cpu.writeE16(shiftOp(cpu, op, v, count, 16));
+  }
 }
 
 /**
@@ -220,14 +207,7 @@ function opDoubleShift(left: boolean, byCl: boolean): OpHandler {
 }
 
 export function installShift(t: OpTable): void {
-  for (let op = 0; op < 8; op++) {
-    defineGroup(t, 0xc0, op, opShiftEb(op, COUNT_IB));
-    defineGroup(t, 0xc1, op, opShiftEv(op, COUNT_IB));
-    defineGroup(t, 0xd0, op, opShiftEb(op, COUNT_ONE));
-    defineGroup(t, 0xd1, op, opShiftEv(op, COUNT_ONE));
-    defineGroup(t, 0xd2, op, opShiftEb(op, COUNT_CL));
-    defineGroup(t, 0xd3, op, opShiftEv(op, COUNT_CL));
-  }
+  for (const opcode of [0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3]) define(t, opcode, (cpu) => shiftGroup(cpu, opcode));
   define(t, 0x1a4, opDoubleShift(true, false));
   define(t, 0x1a5, opDoubleShift(true, true));
   define(t, 0x1ac, opDoubleShift(false, false));

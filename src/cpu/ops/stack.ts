@@ -96,16 +96,17 @@ function leave(cpu: Cpu): void {
   cpu.setRegV(EBP, v);
 }
 
+/** PUSH r (50-57) and POP r (58-5F). Called directly by Cpu.dispatch. */
+export function pushPopRegister(cpu: Cpu, opcode: number): void {
+  const reg = opcode & 7;
+  // PUSH SP pushes the value SP had before the push (286 and later).
+  if (opcode < 0x58) cpu.pushV(cpu.getRegV(reg));
+  // POP SP: the popped value wins over the increment.
+  else cpu.setRegV(reg, cpu.popV());
+}
+
 export function installStack(t: OpTable): void {
-  for (let reg = 0; reg < 8; reg++) {
-    // PUSH SP pushes the value SP had before the push (286 and later).
-    define(t, 0x50 + reg, (cpu) => cpu.pushV(cpu.getRegV(reg)));
-    // POP SP: the popped value wins over the increment.
-    define(t, 0x58 + reg, (cpu) => {
-      const v = cpu.popV();
-      cpu.setRegV(reg, v);
-    });
-  }
+  for (let opcode = 0x50; opcode < 0x60; opcode++) define(t, opcode, (cpu) => pushPopRegister(cpu, opcode));
   define(t, 0x06, opPushSegment(ES));
   define(t, 0x07, opPopSegment(ES));
   define(t, 0x0e, opPushSegment(CS));

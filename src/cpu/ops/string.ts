@@ -244,13 +244,22 @@ function stringOp(cpu: Cpu, kind: number, size: number): void {
   }
 }
 
+/** String operation of each opcode 6C-6F and A4-AF (A8/A9 are TEST), by (opcode >> 1) & 7. */
+const KIND_6X = [INS, OUTS];
+const KIND_AX = [MOVS, CMPS, -1, STOS, LODS, SCAS];
+
+/**
+ * INS/OUTS (6C-6F), MOVS/CMPS (A4-A7), STOS/LODS/SCAS (AA-AF): byte forms at
+ * the even opcode, word/doubleword forms at the odd one. Called directly by
+ * Cpu.dispatch for the A4-AF forms.
+ */
+export function stringInstruction(cpu: Cpu, opcode: number): void {
+  const kind = opcode < 0xa0 ? KIND_6X[(opcode >> 1) & 1] : KIND_AX[((opcode - 0xa4) >> 1)];
+  stringOp(cpu, kind, (opcode & 1) === 0 ? 1 : cpu.opsize32 ? 4 : 2);
+}
+
 export function installString(t: OpTable): void {
-  // Byte forms at the even opcode, word/doubleword forms at the odd one.
-  const ops: [number, number][] = [
-    [0xa4, MOVS], [0xa6, CMPS], [0xaa, STOS], [0xac, LODS], [0xae, SCAS], [0x6c, INS], [0x6e, OUTS],
-  ];
-  for (const [opcode, kind] of ops) {
-    define(t, opcode, (cpu) => stringOp(cpu, kind, 1));
-    define(t, opcode + 1, (cpu) => stringOp(cpu, kind, cpu.opsize32 ? 4 : 2));
+  for (const opcode of [0x6c, 0x6d, 0x6e, 0x6f, 0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf]) {
+    define(t, opcode, (cpu) => stringInstruction(cpu, opcode));
   }
 }
