@@ -1,0 +1,580 @@
+// The DAP side: VmexitDebugSession maps Debug Adapter Protocol requests onto
+// the VmexitRuntime (which knows nothing of DAP), the symbol service and the
+// evaluator. One thread per vCPU; a stop stops all.
+
+import { Handles, InitializedEvent, LoggingDebugSession, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, Event } from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { decodeBackward, decodeForward, DecodedInstruction } from './disassembler';
+import { EXCEPTION_FILTERS, toExceptionFilters } from './exceptionFilters';
+import { walkFrames, Frame } from './frames';
+import { Evaluator, GuestAddress, InterimEvaluator } from './interimEvaluator';
+import { LaunchError, parseLaunchArguments } from './launchConfig';
+import { generalRegisters, hex, segmentRegisters, StateNode, systemRegisters } from './registerView';
+import { OutputChannel, RuntimeListener, VmexitRuntime } from './runtime';
+import type { StopReport } from './stopReasons';
+import { ListingSymbols, SymbolService } from './symbolService';
+import { BreakpointRequest } from './breakpoints';
+
+const THREAD_ID = 1;
+
+/** Launch arguments as they arrive (checked by parseLaunchArguments). */
+type LaunchArguments = DebugProtocol.LaunchRequestArguments & Record<string, unknown>;
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class VmexitDebugSession extends LoggingDebugSession implements RuntimeListener {
+  private runtime: VmexitRuntime | null = null;
+  private symbols: SymbolService = new ListingSymbols();
+  private evaluator: Evaluator | null = null;
+  private variables = new Handles<() => StateNode[]>();
+  private frames: Frame[] = [];
+  private configurationDone: () => void = () => {};
+  private readonly configured: Promise<void>;
+
+  constructor() {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+    this.configured = new Promise((resolve) => (this.configurationDone = resolve));
+  }
+
+  // ---- RuntimeListener ---------------------------------------------------------
+
+  stopped(report: StopReport): void {
+    this.variables.reset();
+    const e = new StoppedEvent(report.reason, THREAD_ID, report.text) as DebugProtocol.StoppedEvent;
+    e.body.description = report.description;
+    e.body.allThreadsStopped = true;
+    if (report.hitBreakpointIds) e.body.hitBreakpointIds = report.hitBreakpointIds;
+    this.sendEvent(e);
+    this.sendEvent(new Event('vmexit.screen', { rows: this.runtime?.machine.textScreen() ?? [] }));
+  }
+
+  output(channel: OutputChannel, text: string): void {
+    const category = channel === 'serial' || channel === 'debugcon' ? 'stdout' : 'console';
+    this.sendEvent(new OutputEvent(text, category, channel === 'serial' || channel === 'debugcon' ? { channel } : undefined));
+    if (channel === 'serial' || channel === 'debugcon') this.sendEvent(new Event(`vmexit.${channel}`, { text }));
+  }
+
+  exited(status: number): void {
+    this.sendEvent(new ExitedEvent(status));
+  }
+
+  terminated(): void {
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  // ---- Lifecycle ---------------------------------------------------------------
+
+  protected initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    response.body = {
+      supportsConfigurationDoneRequest: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsFunctionBreakpoints: true,
+      supportsInstructionBreakpoints: true,
+      supportsDisassembleRequest: true,
+      supportsReadMemoryRequest: true,
+      supportsWriteMemoryRequest: true,
+      supportsSteppingGranularity: true,
+      supportsSetVariable: true,
+      supportsSetExpression: true,
+      supportsEvaluateForHovers: true,
+      supportsRestartRequest: true,
+      supportsTerminateRequest: true,
+      supportsDataBreakpoints: true,
+      supportsExceptionFilterOptions: true,
+      supportsExceptionInfoRequest: false,
+      exceptionBreakpointFilters: EXCEPTION_FILTERS,
+    };
+    this.sendResponse(response);
+    this.sendEvent(new InitializedEvent());
+  }
+
+  protected configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.configurationDone();
+    this.sendResponse(response);
+  }
+
+  protected async launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArguments): Promise<void> {
+    let runtime: VmexitRuntime;
+    try {
+      const spec = parseLaunchArguments(args);
+      runtime = new VmexitRuntime(spec, this);
+      runtime.create();
+      const symbols = new ListingSymbols();
+      for (const file of spec.symbols) {
+        try {
+          for (const w of symbols.addFile(file)) this.output('log', `vmexit: ${w}\n`);
+        } catch (e) {
+          throw new LaunchError(`symbol file '${file.path}': ${message(e)}`);
+        }
+      }
+      this.symbols = symbols;
+    } catch (e) {
+      const text = e instanceof LaunchError ? e.message : `cannot start the guest: ${message(e)}`;
+      this.sendErrorResponse(response, { id: 1001, format: text, showUser: true });
+      return;
+    }
+    this.runtime = runtime;
+    this.evaluator = new InterimEvaluator(runtime, this.symbols);
+    runtime.lineLookup = (linear) => this.symbols.addressToLine(linear);
+    const evaluator = this.evaluator;
+    runtime.expressions = {
+      condition: (expr) => evaluator.evaluate(expr).value !== 0,
+      interpolate: (expr) => {
+        const v = evaluator.evaluate(expr);
+        return hex(v.value, (v.size ?? 2) * 2);
+      },
+    };
+    this.sendResponse(response);
+    // Breakpoints and filters arrive before configurationDone; give the client a moment at most.
+    await Promise.race([this.configured, new Promise((r) => setTimeout(r, 2000))]);
+    runtime.start();
+  }
+
+  private need(response: DebugProtocol.Response): VmexitRuntime | null {
+    if (!this.runtime) {
+      this.sendErrorResponse(response, { id: 1002, format: 'no guest is running (launch first)' });
+      return null;
+    }
+    return this.runtime;
+  }
+
+  private needStopped(response: DebugProtocol.Response): VmexitRuntime | null {
+    const rt = this.need(response);
+    if (!rt) return null;
+    if (rt.state !== 'stopped') {
+      this.sendErrorResponse(response, { id: 1003, format: rt.state === 'running' ? 'the guest is running: pause it first' : 'the guest has ended' });
+      return null;
+    }
+    return rt;
+  }
+
+  private attempt(response: DebugProtocol.Response, body: () => void): void {
+    try {
+      body();
+      this.sendResponse(response);
+    } catch (e) {
+      this.sendErrorResponse(response, { id: 1004, format: message(e) });
+    }
+  }
+
+  protected disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.runtime?.terminate();
+    this.sendResponse(response);
+  }
+
+  protected terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.runtime?.terminate();
+    this.sendResponse(response);
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  protected restartRequest(response: DebugProtocol.RestartResponse): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    this.attempt(response, () => rt.restart());
+  }
+
+  // ---- Execution -------------------------------------------------------------------
+
+  protected continueRequest(response: DebugProtocol.ContinueResponse): void {
+    const rt = this.needStopped(response);
+    if (!rt) return;
+    response.body = { allThreadsContinued: true };
+    this.attempt(response, () => rt.continue());
+  }
+
+  protected pauseRequest(response: DebugProtocol.PauseResponse): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    rt.pause();
+    this.sendResponse(response);
+  }
+
+  private granularity(g: DebugProtocol.SteppingGranularity | undefined): 'instruction' | 'line' {
+    return g === 'instruction' ? 'instruction' : 'line';
+  }
+
+  protected nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    const rt = this.needStopped(response);
+    if (rt) this.attempt(response, () => rt.next(this.granularity(args.granularity)));
+  }
+
+  protected stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    const rt = this.needStopped(response);
+    if (rt) this.attempt(response, () => rt.stepIn(this.granularity(args.granularity)));
+  }
+
+  protected stepOutRequest(response: DebugProtocol.StepOutResponse): void {
+    const rt = this.needStopped(response);
+    if (rt) this.attempt(response, () => rt.stepOut());
+  }
+
+  // ---- Threads, stack, variables ---------------------------------------------------
+
+  protected threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    const rt = this.runtime;
+    const state = !rt || rt.state === 'ended' ? 'ended' : rt.state === 'running' ? 'running' : rt.machine.vcpu.state === 'halted' ? 'halted' : 'stopped';
+    response.body = { threads: [{ id: THREAD_ID, name: `vCPU 0 (${state})` }] };
+    this.sendResponse(response);
+  }
+
+  private frameName(frame: Frame): string {
+    const digits = frame.bitness === 16 ? 4 : 8;
+    const where = `${frame.cs.toString(16).toUpperCase().padStart(4, '0')}:${frame.offset.toString(16).toUpperCase().padStart(digits, '0')}`;
+    const sym = this.symbols.symbolAt(frame.linear);
+    const label = sym ? `${sym.name}${sym.offset ? `+0x${sym.offset.toString(16)}` : ''} ` : '';
+    return frame.bitness === 16 ? `${label}${where} (linear 0x${frame.linear.toString(16).toUpperCase().padStart(5, '0')})` : `${label}${where}`;
+  }
+
+  protected stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+    const rt = this.needStopped(response);
+    if (!rt) return;
+    this.frames = walkFrames(rt);
+    const start = args.startFrame ?? 0;
+    const count = args.levels && args.levels > 0 ? args.levels : this.frames.length;
+    const stackFrames = this.frames.slice(start, start + count).map((f, i): DebugProtocol.StackFrame => {
+      const place = this.symbols.addressToLine(f.linear);
+      const frame: DebugProtocol.StackFrame = {
+        id: start + i,
+        name: this.frameName(f),
+        line: place?.line ?? 0,
+        column: place ? 1 : 0,
+        instructionPointerReference: hex(f.linear, 8),
+      };
+      if (place) frame.source = { name: place.path.split(/[\\/]/).pop(), path: place.path };
+      else frame.presentationHint = 'subtle';
+      return frame;
+    });
+    response.body = { stackFrames, totalFrames: this.frames.length };
+    this.sendResponse(response);
+  }
+
+  protected scopesRequest(response: DebugProtocol.ScopesResponse): void {
+    const rt = this.needStopped(response);
+    if (!rt) return;
+    response.body = {
+      scopes: [
+        { name: 'Registers', presentationHint: 'registers', variablesReference: this.variables.create(() => generalRegisters(rt)), expensive: false },
+        { name: 'Segments', variablesReference: this.variables.create(() => segmentRegisters(rt)), expensive: false },
+        { name: 'System', variablesReference: this.variables.create(() => systemRegisters(rt)), expensive: false },
+      ],
+    };
+    this.sendResponse(response);
+  }
+
+  private toVariable(node: StateNode): DebugProtocol.Variable {
+    const v: DebugProtocol.Variable = {
+      name: node.name,
+      value: node.value,
+      variablesReference: node.children ? this.variables.create(node.children) : 0,
+    };
+    if (node.type) v.type = node.type;
+    if (node.evaluateName) v.evaluateName = node.evaluateName;
+    if (node.memoryReference) v.memoryReference = node.memoryReference;
+    if (!node.set) v.presentationHint = { attributes: ['readOnly'] };
+    return v;
+  }
+
+  protected variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+    const rt = this.needStopped(response);
+    if (!rt) return;
+    const nodes = this.variables.get(args.variablesReference);
+    response.body = { variables: nodes ? nodes().map((n) => this.toVariable(n)) : [] };
+    this.sendResponse(response);
+  }
+
+  protected setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
+    const rt = this.needStopped(response);
+    if (!rt || !this.evaluator) return;
+    const evaluator = this.evaluator;
+    this.attempt(response, () => {
+      const nodes = this.variables.get(args.variablesReference);
+      const node = nodes?.().find((n) => n.name === args.name);
+      if (!node) throw new Error(`no variable '${args.name}' here`);
+      if (!node.set) throw new Error(`'${args.name}' cannot be changed`);
+      node.set(evaluator.evaluate(args.value).value);
+      const fresh = nodes?.().find((n) => n.name === args.name) ?? node;
+      response.body = { value: fresh.value };
+    });
+  }
+
+  // ---- Evaluate ----------------------------------------------------------------------
+
+  private formatValue(value: number, size: number | undefined): string {
+    const digits = (size ?? (Math.abs(value) > 0xffff ? 4 : 2)) * 2;
+    if (value < 0) return `-0x${(-value).toString(16).toUpperCase()} (${value})`;
+    return `${hex(value, digits)} (${value})`;
+  }
+
+  protected evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    const rt = this.needStopped(response);
+    if (!rt || !this.evaluator) return;
+    const evaluator = this.evaluator;
+    this.attempt(response, () => {
+      const v = evaluator.evaluate(args.expression);
+      response.body = { result: this.formatValue(v.value, v.size), variablesReference: 0 };
+      if (v.place) response.body.memoryReference = this.memoryReferenceOf(v.place);
+      else if (v.value >= 0 && v.value <= 0xffffffff) response.body.memoryReference = hex(v.value, 8);
+    });
+  }
+
+  protected setExpressionRequest(response: DebugProtocol.SetExpressionResponse, args: DebugProtocol.SetExpressionArguments): void {
+    const rt = this.needStopped(response);
+    if (!rt || !this.evaluator) return;
+    const evaluator = this.evaluator;
+    this.attempt(response, () => {
+      const target = evaluator.evaluate(args.expression);
+      const value = evaluator.evaluate(args.value).value;
+      if (target.place) {
+        const size = target.size ?? 2;
+        const bytes = new Uint8Array(size);
+        for (let i = 0; i < size; i++) bytes[i] = Math.floor(value / 2 ** (8 * i)) & 0xff;
+        const n = target.place.space === 'physical' ? rt.writePhysical(target.place.address, bytes) : rt.writeLinear(target.place.address, bytes);
+        if (n < size) throw new Error(`only ${n} of ${size} bytes could be written (not RAM)`);
+      } else if (target.register) {
+        const all = [...generalRegisters(rt), ...segmentRegisters(rt), ...systemRegisters(rt)];
+        const flat = all.flatMap((n) => [n, ...(n.children ? n.children() : [])]);
+        const node = flat.find((n) => n.name === target.register && n.set);
+        if (!node?.set) throw new Error(`register '${target.register}' cannot be changed`);
+        node.set(value);
+      } else throw new Error(`'${args.expression}' is not a register or memory operand`);
+      const after = evaluator.evaluate(args.expression);
+      response.body = { value: this.formatValue(after.value, after.size) };
+    });
+  }
+
+  // ---- Memory and disassembly ---------------------------------------------------------
+
+  private memoryReferenceOf(place: GuestAddress): string {
+    return place.space === 'physical' ? `phys:${hex(place.address, 8)}` : hex(place.address, 8);
+  }
+
+  private resolveReference(reference: string, offset = 0): GuestAddress {
+    if (!this.evaluator) throw new Error('no guest');
+    const a = this.evaluator.address(reference);
+    return { space: a.space, address: (a.address + offset) >>> 0 };
+  }
+
+  protected readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    this.attempt(response, () => {
+      const place = this.resolveReference(args.memoryReference, args.offset ?? 0);
+      const count = Math.max(0, Math.min(args.count, 1 << 20));
+      const bytes = place.space === 'physical' ? rt.readPhysical(place.address, count) : rt.readLinear(place.address, count);
+      let readable = 0;
+      while (readable < bytes.length && bytes[readable] !== null) readable++;
+      const body: DebugProtocol.ReadMemoryResponse['body'] = { address: hex(place.address, 8) };
+      if (readable > 0) body.data = Buffer.from(bytes.slice(0, readable) as number[]).toString('base64');
+      if (readable < count) body.unreadableBytes = count - readable;
+      response.body = body;
+    });
+  }
+
+  protected writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {
+    const rt = this.needStopped(response);
+    if (!rt) return;
+    this.attempt(response, () => {
+      const place = this.resolveReference(args.memoryReference, args.offset ?? 0);
+      const data = new Uint8Array(Buffer.from(args.data, 'base64'));
+      const n = place.space === 'physical' ? rt.writePhysical(place.address, data) : rt.writeLinear(place.address, data);
+      if (n === 0 && data.length > 0 && !args.allowPartial) throw new Error(`memory at ${hex(place.address, 8)} is not writable RAM`);
+      response.body = { bytesWritten: n };
+    });
+  }
+
+  protected disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
+    const rt = this.needStopped(response);
+    if (!rt) return;
+    this.attempt(response, () => {
+      const place = this.resolveReference(args.memoryReference, args.offset ?? 0);
+      const linear = place.address;
+      const bitness = rt.codeBitness();
+      const cs = rt.sregs().cs;
+      // The offset within CS when the address lies in it (how the code sees itself), else the linear address.
+      const inCs = linear >= cs.base && linear - cs.base <= cs.limit;
+      const offset = inCs ? linear - cs.base : linear;
+      const read = (l: number, n: number): (number | null)[] => rt.readLinear(l, n);
+      const before = Math.max(0, -(args.instructionOffset ?? 0));
+      const total = args.instructionCount;
+      let list: DecodedInstruction[] = [];
+      if (before > 0) list = decodeBackward(read, linear, offset, bitness, before);
+      // Pad with entries at lower addresses when fewer instructions than asked precede.
+      const after = decodeForward(read, linear, offset, bitness, Math.max(0, total - list.length + Math.max(0, args.instructionOffset ?? 0)));
+      list = list.concat(after.slice(Math.max(0, args.instructionOffset ?? 0)));
+      while (list.length < total) list.unshift({ linear: (list[0]?.linear ?? linear) - 1, offset: 0, length: 1, bytes: [null], text: '??', invalid: true, stepClass: 'other' });
+      list = list.slice(0, total);
+      let lastPath: string | undefined;
+      response.body = {
+        instructions: list.map((ins) => {
+          const out: DebugProtocol.DisassembledInstruction = {
+            address: hex(ins.linear, 8),
+            instructionBytes: ins.bytes.map((b) => (b === null ? '??' : b.toString(16).padStart(2, '0'))).join(' '),
+            instruction: ins.text,
+          };
+          if (ins.bytes[0] === null) out.presentationHint = 'invalid';
+          const sym = this.symbols.symbolAt(ins.linear);
+          if (sym && sym.offset === 0) out.symbol = sym.name;
+          const place2 = this.symbols.addressToLine(ins.linear);
+          if (place2) {
+            out.line = place2.line;
+            if (place2.path !== lastPath) out.location = { name: place2.path.split(/[\\/]/).pop(), path: place2.path };
+            lastPath = place2.path;
+          }
+          return out;
+        }),
+      };
+    });
+  }
+
+  // ---- Breakpoints ----------------------------------------------------------------------
+
+  private request(linear: number, bp: { condition?: string; hitCondition?: string; logMessage?: string }): BreakpointRequest {
+    return { linear, condition: bp.condition, hitCondition: bp.hitCondition, logMessage: bp.logMessage };
+  }
+
+  protected setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    const path = args.source.path ?? args.source.name ?? '';
+    const wanted: DebugProtocol.SourceBreakpoint[] = args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
+    const resolved = wanted.map((bp) => ({ bp, where: this.symbols.lineToAddresses(path, bp.line) }));
+    const requests: BreakpointRequest[] = [];
+    const owner: number[] = [];
+    resolved.forEach((r, i) => {
+      if (!('addresses' in r.where)) return;
+      for (const a of r.where.addresses) {
+        requests.push(this.request(a, r.bp));
+        owner.push(i);
+      }
+    });
+    const made = rt.setBreakpoints(`source:${path}`, requests);
+    response.body = {
+      breakpoints: resolved.map((r, i): DebugProtocol.Breakpoint => {
+        if ('error' in r.where) return { id: rt.breakpoints.allocateId(), verified: false, line: r.bp.line, message: r.where.error, reason: 'failed' };
+        const armed = made[owner.indexOf(i)];
+        return { id: armed.id, verified: true, line: r.where.line, source: args.source, instructionReference: hex(armed.linear, 8) };
+      }),
+    };
+    this.sendResponse(response);
+  }
+
+  protected setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    const resolved = args.breakpoints.map((bp) => {
+      try {
+        const a = this.resolveReference(bp.name);
+        return { bp, linear: a.address, error: null };
+      } catch (e) {
+        return { bp, linear: 0, error: message(e) };
+      }
+    });
+    const good = resolved.filter((r) => r.error === null);
+    const made = rt.setBreakpoints('function', good.map((r) => this.request(r.linear, r.bp)));
+    response.body = {
+      breakpoints: resolved.map((r): DebugProtocol.Breakpoint => {
+        if (r.error !== null) return { id: rt.breakpoints.allocateId(), verified: false, message: `'${r.bp.name}': ${r.error}`, reason: 'failed' };
+        const armed = made[good.indexOf(r)];
+        return { id: armed.id, verified: true, instructionReference: hex(armed.linear, 8), ...this.sourceOf(armed.linear) };
+      }),
+    };
+    this.sendResponse(response);
+  }
+
+  private sourceOf(linear: number): { source?: DebugProtocol.Source; line?: number } {
+    const place = this.symbols.addressToLine(linear);
+    return place ? { source: { name: place.path.split(/[\\/]/).pop(), path: place.path }, line: place.line } : {};
+  }
+
+  protected setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, args: DebugProtocol.SetInstructionBreakpointsArguments): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    const resolved = args.breakpoints.map((bp) => {
+      try {
+        // A physical reference names the same place as its linear address while paging is off.
+        const a = this.resolveReference(bp.instructionReference, bp.offset ?? 0);
+        return { bp, linear: a.address, error: null };
+      } catch (e) {
+        return { bp, linear: 0, error: message(e) };
+      }
+    });
+    const good = resolved.filter((r) => r.error === null);
+    const made = rt.setBreakpoints('instruction', good.map((r) => this.request(r.linear, r.bp)));
+    response.body = {
+      breakpoints: resolved.map((r): DebugProtocol.Breakpoint => {
+        if (r.error !== null) return { id: rt.breakpoints.allocateId(), verified: false, message: `'${r.bp.instructionReference}': ${r.error}`, reason: 'failed' };
+        const armed = made[good.indexOf(r)];
+        return { id: armed.id, verified: true, instructionReference: hex(armed.linear, 8), ...this.sourceOf(armed.linear) };
+      }),
+    };
+    this.sendResponse(response);
+  }
+
+  protected setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    this.attempt(response, () => rt.setExceptionFilters(toExceptionFilters(args)));
+  }
+
+  protected dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    const rt = this.need(response);
+    if (!rt || !this.evaluator) return;
+    const evaluator = this.evaluator;
+    try {
+      let place: GuestAddress;
+      let size = args.bytes ?? 2;
+      if (args.asAddress) place = evaluator.address(args.name);
+      else {
+        const v = evaluator.evaluate(args.name);
+        if (!v.place) throw new Error('not a memory operand (use [address] or a memory reference)');
+        place = v.place;
+        size = args.bytes ?? v.size ?? 2;
+      }
+      response.body = {
+        dataId: `${place.space}:${place.address}:${size}`,
+        description: `${size} byte${size === 1 ? '' : 's'} at ${this.memoryReferenceOf(place)}`,
+        accessTypes: ['read', 'write', 'readWrite'],
+        canPersist: true,
+      };
+    } catch (e) {
+      response.body = { dataId: null, description: message(e) };
+    }
+    this.sendResponse(response);
+  }
+
+  protected setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    const parsed = args.breakpoints.map((bp) => {
+      const m = /^(linear|physical):(\d+):(\d+)$/.exec(bp.dataId);
+      return m ? { space: m[1], address: Number(m[2]), length: Number(m[3]), access: bp.accessType ?? 'write' } : null;
+    });
+    rt.setWatchpoints(
+      parsed.flatMap((p) =>
+        p ? [{ address: p.address, length: p.length, access: p.access === 'readWrite' ? ('readwrite' as const) : p.access, physical: p.space === 'physical' }] : [],
+      ),
+    );
+    response.body = { breakpoints: parsed.map((p) => ({ verified: p !== null, message: p ? undefined : 'unknown data breakpoint id' })) };
+    this.sendResponse(response);
+  }
+
+  // ---- Custom requests -------------------------------------------------------------------
+
+  protected customRequest(command: string, response: DebugProtocol.Response): void {
+    if (command === 'vmexit.screen') {
+      const rt = this.need(response);
+      if (!rt) return;
+      response.body = { rows: rt.machine.textScreen() };
+      this.sendResponse(response);
+      return;
+    }
+    this.sendErrorResponse(response, { id: 1010, format: `unknown request '${command}'` });
+  }
+}

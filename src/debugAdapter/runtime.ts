@@ -1,0 +1,620 @@
+// The debug runtime: one guest machine driven for a debugger, knowing
+// nothing of DAP (the adapter maps requests onto it). It runs the guest in
+// slices on the Node event loop so requests are answered while the guest
+// runs, and implements continue, pause, instruction steps (into, over, out),
+// source-line steps through an injected line lookup, breakpoints with
+// conditions / hit counts / log messages, exception filters, watchpoints,
+// restart (cold) and terminate. It reports through a RuntimeListener.
+
+import * as fs from 'node:fs';
+import { GuestDebugConfig, PortRange, Watchpoint } from '../vmm/debug';
+import { CpuMode, Regs, Sregs, translateLinear } from '../vmm/inspect';
+import { MachineEvent, PcMachine } from '../vmm/pc';
+import { Breakpoint, BreakpointRequest, BreakpointTable, parseHitCondition } from './breakpoints';
+import { Bitness, decodeOne, DecodedInstruction } from './disassembler';
+import { describeCause, StopReport } from './stopReasons';
+import { LaunchSpec, OpenedImages, openImages, OutputTarget, persistImages } from './launchConfig';
+
+export type { StopReport };
+
+/** Instructions per slice between returns to the event loop (a few ms of guest time). */
+export const SLICE_INSTRUCTIONS = 200_000;
+/** Instruction steps per turn of the event loop while a step-out or line step walks. */
+const STEPS_PER_TURN = 2_000;
+
+export type OutputChannel = 'serial' | 'debugcon' | 'firmware' | 'log';
+
+export interface RuntimeListener {
+  stopped(report: StopReport): void;
+  output(channel: OutputChannel, text: string): void;
+  exited(status: number): void;
+  terminated(): void;
+}
+
+/** Where an address's source line is, for line stepping (undefined: no symbols there). */
+export type LineLookup = (linear: number) => { path: string; line: number } | undefined;
+
+/** Evaluates a breakpoint condition or a log message expression in the stopped machine. */
+export interface ExpressionHost {
+  /** True when the condition holds; throws with a message when it cannot be evaluated. */
+  condition(expression: string): boolean;
+  /** The text a `{expression}` in a log message stands for. */
+  interpolate(expression: string): string;
+}
+
+export interface ExceptionFilters {
+  exceptions: number[];
+  softwareInterrupts: number[];
+  ioPorts: PortRange[];
+  modeChanges: boolean;
+  magicBreakpoint: boolean;
+  tripleFault: boolean;
+}
+
+export type RunState = 'stopped' | 'running' | 'ended';
+
+type Outcome =
+  | { kind: 'stop'; report: StopReport }
+  | { kind: 'exit'; status: number }
+  | { kind: 'aborted' }
+  /** A step primitive finished normally (no stop of its own). */
+  | { kind: 'done' };
+
+interface TempStop {
+  linear: number;
+  /** Stop only with the stack at or above this linear address (the frame has returned). */
+  minStack: number;
+}
+
+const DONE: Outcome = { kind: 'done' };
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+class OutputSink {
+  private fd: number | null = null;
+  private pending = '';
+  constructor(
+    private readonly target: OutputTarget,
+    private readonly channel: OutputChannel,
+    private readonly listener: RuntimeListener,
+  ) {
+    if (target.kind === 'file') this.fd = fs.openSync(target.path, 'w');
+  }
+  byte(b: number): void {
+    this.pending += String.fromCharCode(b);
+    if (this.fd !== null) fs.writeSync(this.fd, Uint8Array.of(b));
+  }
+  flush(): void {
+    if (this.pending === '') return;
+    const text = this.pending;
+    this.pending = '';
+    this.listener.output(this.channel, text);
+  }
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+  get wantsConsole(): boolean {
+    return this.target.kind !== 'none';
+  }
+}
+
+export class VmexitRuntime {
+  private machineOrNull: PcMachine | null = null;
+  private images: OpenedImages | null = null;
+  private serial: OutputSink;
+  private debugcon: OutputSink;
+  readonly breakpoints = new BreakpointTable();
+  private watchpoints: Watchpoint[] = [];
+  private filters: ExceptionFilters = {
+    exceptions: [],
+    softwareInterrupts: [],
+    ioPorts: [],
+    modeChanges: false,
+    magicBreakpoint: true,
+    tripleFault: true,
+  };
+  private temp: TempStop | null = null;
+  private stateValue: RunState = 'stopped';
+  private pauseRequested = false;
+  /** Bumped by restart/terminate: a running activity of an older generation gives up. */
+  private generation = 0;
+  /** Set when the machine can no longer run (triple fault, internal error): the reason, for continue/step. */
+  private deadReason: string | null = null;
+  /** Stepping lets hardware interrupts in (off: masked while stepping). */
+  stepInterrupts: boolean;
+  lineLookup: LineLookup = () => undefined;
+  expressions: ExpressionHost | null = null;
+  /** Wall-clock ms from launch() to the first stop (a figure for the bench). */
+  launchToFirstStopMs: number | null = null;
+  private launchStarted = 0;
+
+  constructor(
+    readonly spec: LaunchSpec,
+    private readonly listener: RuntimeListener,
+  ) {
+    this.stepInterrupts = spec.stepInterrupts;
+    this.serial = new OutputSink(spec.serial, 'serial', listener);
+    this.debugcon = new OutputSink(spec.debugcon, 'debugcon', listener);
+  }
+
+  get machine(): PcMachine {
+    if (!this.machineOrNull) throw new Error('the machine has not been started');
+    return this.machineOrNull;
+  }
+
+  get state(): RunState {
+    return this.stateValue;
+  }
+
+  /** Build the machine (images read now; errors are LaunchErrors). Does not run it. */
+  create(): void {
+    this.images = openImages(this.spec);
+    const images = this.images;
+    this.machineOrNull = new PcMachine({
+      memoryBytes: this.spec.memoryBytes,
+      bios: images.bios,
+      floppy: images.floppy,
+      hardDisk: images.hardDisk,
+      boot: images.boot,
+      onSerialOutput: (b) => this.serial.byte(b),
+      onDebugconOutput: (b) => this.debugcon.byte(b),
+      onFirmwareMessage: (text) => this.listener.output('firmware', `${text}\n`),
+    });
+    this.deadReason = null;
+    this.stateValue = 'stopped';
+    this.arm();
+  }
+
+  /** Start after configurationDone: stop at the entry the spec asks for, or run. */
+  start(): void {
+    this.launchStarted = performance.now();
+    const entry = this.spec.stopOnEntry;
+    if (entry === 'reset') {
+      this.report({ reason: 'entry', description: 'Stopped at the reset vector' });
+      return;
+    }
+    if (entry === 'bootsector') {
+      this.activity(() => this.runFree({ linear: 0x7c00, minStack: 0 }, { reason: 'entry', description: 'Stopped at the boot sector (0000:7C00)' }));
+      return;
+    }
+    this.activity(() => this.runFree(null));
+  }
+
+  // ---- Configuration -------------------------------------------------------
+
+  setBreakpoints(group: string, requests: readonly BreakpointRequest[]): Breakpoint[] {
+    const made = this.breakpoints.replace(group, requests);
+    this.arm();
+    return made;
+  }
+
+  setWatchpoints(watchpoints: Watchpoint[]): void {
+    this.watchpoints = watchpoints;
+    this.arm();
+  }
+
+  setExceptionFilters(filters: ExceptionFilters): void {
+    this.filters = filters;
+    this.arm();
+  }
+
+  private debugConfig(): GuestDebugConfig {
+    const bps = this.breakpoints.addresses();
+    if (this.temp && !bps.includes(this.temp.linear)) bps.push(this.temp.linear);
+    return {
+      breakpoints: bps,
+      watchpoints: this.watchpoints,
+      exceptions: this.filters.exceptions,
+      softwareInterrupts: this.filters.softwareInterrupts,
+      ioPorts: this.filters.ioPorts,
+      modeChanges: this.filters.modeChanges,
+      magicBreakpoint: this.filters.magicBreakpoint,
+      tripleFault: this.filters.tripleFault,
+    };
+  }
+
+  private arm(): void {
+    if (!this.machineOrNull) return;
+    try {
+      this.machineOrNull.vcpu.setGuestDebug(this.debugConfig());
+    } catch {
+      // A linear watchpoint that does not translate now: armed without watchpoints.
+      this.machineOrNull.vcpu.setGuestDebug({ ...this.debugConfig(), watchpoints: [] });
+    }
+  }
+
+  // ---- Machine state helpers -------------------------------------------------
+
+  regs(): Regs {
+    return this.machine.vcpu.getRegs();
+  }
+
+  sregs(): Sregs {
+    return this.machine.vcpu.getSregs();
+  }
+
+  mode(): CpuMode {
+    return this.machine.vcpu.mode();
+  }
+
+  /** Bitness of the code at CS (the D bit, or L in long mode). */
+  codeBitness(): Bitness {
+    const s = this.sregs();
+    if (this.mode() === 'long' && s.cs.attributes & (1 << 13)) return 64;
+    if (this.mode() === 'real' || this.mode() === 'big-real' || this.mode() === 'vm86') return 16;
+    return s.cs.attributes & (1 << 14) ? 32 : 16;
+  }
+
+  /** Linear address of CS:EIP. */
+  pc(): number {
+    return (this.sregs().cs.base + this.regs().eip) >>> 0;
+  }
+
+  /** Linear address of SS:ESP (SP in a 16-bit stack segment). */
+  stackLinear(): number {
+    const s = this.sregs();
+    const esp = s.ss.attributes & (1 << 14) ? this.regs().esp : this.regs().esp & 0xffff;
+    return (s.ss.base + esp) >>> 0;
+  }
+
+  readLinear(linear: number, length: number): (number | null)[] {
+    return this.machine.vcpu.readLinear(linear >>> 0, length);
+  }
+
+  readPhysical(address: number, length: number): (number | null)[] {
+    return this.machine.vm.memory.readPhysical(address, length);
+  }
+
+  /** Write guest memory at a linear address; returns how many bytes landed in RAM (from the start). */
+  writeLinear(linear: number, data: Uint8Array): number {
+    for (let i = 0; i < data.length; i++) {
+      const p = translateLinear(this.machine.vcpu, (linear + i) | 0);
+      if (p === null || !this.machine.vm.memory.writePhysical(p, data.subarray(i, i + 1))) return i;
+    }
+    return data.length;
+  }
+
+  writePhysical(address: number, data: Uint8Array): number {
+    for (let i = 0; i < data.length; i++) {
+      if (!this.machine.vm.memory.writePhysical(address + i, data.subarray(i, i + 1))) return i;
+    }
+    return data.length;
+  }
+
+  currentInstruction(): DecodedInstruction {
+    return decodeOne((l, n) => this.readLinear(l, n), this.pc(), this.regs().eip, this.codeBitness());
+  }
+
+  // ---- Execution control -----------------------------------------------------
+
+  private checkCanRun(): void {
+    if (this.stateValue === 'ended') throw new Error('the guest has ended; restart to run it again');
+    if (this.stateValue === 'running') throw new Error('the guest is running; pause it first');
+    if (this.deadReason) throw new Error(`${this.deadReason}; restart to run again`);
+  }
+
+  continue(): void {
+    this.checkCanRun();
+    this.activity(async () => {
+      const off = await this.leaveBreakpoint();
+      if (off.kind !== 'done') return off;
+      return this.runFree(null);
+    });
+  }
+
+  /** Ask a running guest to stop; it stops at the end of the current slice. */
+  pause(): void {
+    if (this.stateValue !== 'running') return;
+    this.pauseRequested = true;
+  }
+
+  /** One instruction, entering calls and interrupts. */
+  stepIn(granularity: 'instruction' | 'line'): void {
+    this.checkCanRun();
+    this.activity(() => (granularity === 'line' && this.here() ? this.lineStep(true) : this.finishStep(this.stepInstruction())));
+  }
+
+  /** One instruction, or a whole call / INT n / REP string / LOOP. */
+  next(granularity: 'instruction' | 'line'): void {
+    this.checkCanRun();
+    this.activity(async () => (granularity === 'line' && this.here() ? this.lineStep(false) : this.finishStep(await this.stepOver())));
+  }
+
+  /** Run until the current frame returns (a RET/IRET with the stack at or above where it is now). */
+  stepOut(): void {
+    this.checkCanRun();
+    this.activity(() => this.stepOutWalk());
+  }
+
+  /** Cold restart: a fresh machine with the same configuration; breakpoints and filters kept. */
+  restart(): void {
+    this.generation++;
+    this.pauseRequested = false;
+    this.temp = null;
+    this.flushOutput();
+    this.breakpoints.resetHitCounts();
+    this.create();
+    this.start();
+  }
+
+  /** Stop for good (terminate/disconnect): persist disk writes if asked, close outputs. */
+  terminate(): void {
+    if (this.stateValue === 'ended' && this.machineOrNull === null) return;
+    this.generation++;
+    this.flushOutput();
+    if (this.spec.persist && this.images) persistImages(this.images);
+    this.serial.close();
+    this.debugcon.close();
+    this.stateValue = 'ended';
+  }
+
+  private here(): { path: string; line: number } | undefined {
+    return this.lineLookup(this.pc());
+  }
+
+  private finishStep(o: Outcome): Outcome {
+    return o.kind === 'done' ? { kind: 'stop', report: { reason: 'step', description: 'Step' } } : o;
+  }
+
+  /** Run an activity (a run or a step) to its outcome and report it. */
+  private activity(body: () => Promise<Outcome> | Outcome): void {
+    const gen = this.generation;
+    this.stateValue = 'running';
+    this.pauseRequested = false;
+    const settle = (o: Outcome): void => {
+      if (gen !== this.generation) return;
+      this.temp = null;
+      this.arm();
+      this.flushOutput();
+      this.pauseRequested = false;
+      switch (o.kind) {
+        case 'aborted':
+          return;
+        case 'done':
+          this.report({ reason: 'step', description: 'Step' });
+          return;
+        case 'stop':
+          this.report(o.report);
+          return;
+        case 'exit':
+          this.stateValue = 'ended';
+          this.listener.exited(o.status);
+          this.terminate();
+          this.listener.terminated();
+          return;
+      }
+    };
+    Promise.resolve()
+      .then(body)
+      .then(settle, (e: unknown) => settle({ kind: 'stop', report: { reason: 'exception', description: 'Debugger error', text: String(e) } }));
+  }
+
+  private report(report: StopReport): void {
+    this.stateValue = 'stopped';
+    if (this.launchToFirstStopMs === null) this.launchToFirstStopMs = performance.now() - this.launchStarted;
+    this.listener.stopped(report);
+  }
+
+  private flushOutput(): void {
+    this.serial.flush();
+    this.debugcon.flush();
+  }
+
+  /** If a breakpoint sits at the current instruction, execute that instruction first (so continue moves on). */
+  private async leaveBreakpoint(): Promise<Outcome> {
+    if (!this.breakpoints.has(this.pc())) return DONE;
+    const ins = this.currentInstruction();
+    // A call/int/rep at a breakpoint: stepping it means entering it, which is what continue does anyway.
+    if (ins.stepClass === 'out') return this.runToNext(ins);
+    return this.stepInstruction();
+  }
+
+  /**
+   * Run free in slices until something stops the guest. With `temp`, also
+   * stop at that address once the stack is at or above `minStack`.
+   */
+  private async runFree(temp: TempStop | null, tempReport?: StopReport): Promise<Outcome> {
+    const gen = this.generation;
+    this.temp = temp;
+    this.arm();
+    for (;;) {
+      if (gen !== this.generation) return { kind: 'aborted' };
+      if (this.pauseRequested) return { kind: 'stop', report: { reason: 'pause', description: 'Paused' } };
+      const event = this.machine.run(SLICE_INSTRUCTIONS);
+      this.flushOutput();
+      const outcome = this.handleEvent(event, temp, tempReport);
+      if (outcome === 'budget') await turn();
+      else if (outcome === 'idle') await sleep(5);
+      else if (outcome === 'continue') continue;
+      else return outcome;
+    }
+  }
+
+  private handleEvent(event: MachineEvent, temp: TempStop | null, tempReport?: StopReport): Outcome | 'budget' | 'idle' | 'continue' {
+    switch (event.kind) {
+      case 'budget':
+        return 'budget';
+      case 'idle':
+        return 'idle';
+      case 'stop':
+        return { kind: 'stop', report: { reason: 'pause', description: 'Paused' } };
+      case 'exit':
+        return { kind: 'exit', status: event.status };
+      case 'halted':
+        return { kind: 'stop', report: { reason: 'halted', description: `Halted with interrupts disabled at ${event.where}`, text: 'CLI; HLT: nothing can wake the CPU' } };
+      case 'shutdown':
+        this.deadReason = `the CPU shut down (${event.reason})`;
+        return {
+          kind: 'stop',
+          report: {
+            reason: 'exception',
+            description: `Triple fault at ${event.where}: the CPU shut down`,
+            text: 'Triple fault (shutdown). The state shown is the one before the instruction whose fault could not be delivered.',
+          },
+        };
+      case 'internal-error':
+        this.deadReason = `vmexit cannot run the guest on (${event.message})`;
+        return {
+          kind: 'stop',
+          report: {
+            reason: 'exception',
+            description: `Not implemented: ${event.message}`,
+            text: `${event.message} at ${event.cs.toString(16).padStart(4, '0')}:${event.eip.toString(16)} (linear 0x${event.linear.toString(16)}), bytes ${event.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ')}`,
+          },
+        };
+      case 'debug': {
+        const cause = event.cause;
+        if (cause.kind === 'breakpoint') {
+          if (temp && cause.linear === temp.linear && this.stackLinear() >= temp.minStack) {
+            return tempReport ? { kind: 'stop', report: tempReport } : DONE;
+          }
+          const user = this.breakpoints.at(cause.linear);
+          if (user.length === 0) return 'continue'; // the temporary breakpoint, inside a deeper frame
+          return this.userBreakpointHit(user) ?? 'continue';
+        }
+        return { kind: 'stop', report: describeCause(cause) };
+      }
+    }
+  }
+
+  /** Conditions, hit counts and log messages of the breakpoints at one address: a stop, or null to go on. */
+  private userBreakpointHit(list: readonly Breakpoint[]): Outcome | null {
+    const hitIds: number[] = [];
+    let conditionError: string | null = null;
+    for (const b of list) {
+      if (b.condition && b.condition.trim() !== '') {
+        try {
+          if (!this.expressions) throw new Error('no expression evaluator');
+          if (!this.expressions.condition(b.condition)) continue;
+        } catch (e) {
+          conditionError = `Breakpoint condition '${b.condition}' could not be evaluated: ${e instanceof Error ? e.message : String(e)}`;
+          hitIds.push(b.id);
+          continue;
+        }
+      }
+      b.hits++;
+      if (b.hitCondition && b.hitCondition.trim() !== '') {
+        try {
+          if (!parseHitCondition(b.hitCondition)(b.hits)) continue;
+        } catch (e) {
+          conditionError = e instanceof Error ? e.message : String(e);
+          hitIds.push(b.id);
+          continue;
+        }
+      }
+      if (b.logMessage !== undefined && b.logMessage !== '') {
+        this.listener.output('log', `${this.interpolate(b.logMessage)}\n`);
+        continue;
+      }
+      hitIds.push(b.id);
+    }
+    if (hitIds.length === 0) return null;
+    return {
+      kind: 'stop',
+      report: { reason: 'breakpoint', description: conditionError ? 'Breakpoint (condition error)' : 'Breakpoint', text: conditionError ?? undefined, hitBreakpointIds: hitIds },
+    };
+  }
+
+  private interpolate(message: string): string {
+    return message.replace(/\{([^{}]+)\}/g, (_, expr: string) => {
+      try {
+        return this.expressions ? this.expressions.interpolate(expr) : `{${expr}}`;
+      } catch (e) {
+        return `<${e instanceof Error ? e.message : String(e)}>`;
+      }
+    });
+  }
+
+  /** Execute exactly one instruction (IN from an unclaimed port answered as the bus does). */
+  private stepInstruction(): Outcome {
+    const vcpu = this.machine.vcpu;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const exit = vcpu.step({ interrupts: this.stepInterrupts });
+      switch (exit.kind) {
+        case 'io':
+        case 'mmio':
+          if (exit.direction === 'in') {
+            vcpu.completeIo(0xffffffff);
+            continue; // the IN is re-executed
+          }
+          return DONE;
+        case 'debug':
+          if (exit.cause.kind === 'single-step' || exit.cause.kind === 'breakpoint') return DONE;
+          return { kind: 'stop', report: describeCause(exit.cause) };
+        case 'hlt':
+          return { kind: 'stop', report: { reason: 'step', description: 'Halted (HLT)', text: 'The CPU is halted: continue to let an interrupt wake it' } };
+        case 'shutdown':
+          return this.handleEvent({ kind: 'shutdown', reason: exit.reason, where: this.where() }, null) as Outcome;
+        case 'internal-error':
+          return this.handleEvent({ ...exit }, null) as Outcome;
+        case 'budget':
+        case 'stop':
+          return DONE;
+      }
+    }
+    return DONE;
+  }
+
+  private where(): string {
+    const s = this.sregs();
+    return `${s.cs.selector.toString(16).toUpperCase().padStart(4, '0')}:${this.regs().eip.toString(16).toUpperCase().padStart(4, '0')}`;
+  }
+
+  /** Run the current instruction as a whole (a call, an INT n, a REP string, a LOOP, an OUT) to the next one. */
+  private runToNext(ins: DecodedInstruction): Promise<Outcome> {
+    return this.runFree({ linear: (ins.linear + ins.length) >>> 0, minStack: this.stackLinear() });
+  }
+
+  private stepOver(): Promise<Outcome> | Outcome {
+    const ins = this.currentInstruction();
+    const wholeStep =
+      ins.stepClass === 'call' || ins.stepClass === 'int' || ins.stepClass === 'rep' || ins.stepClass === 'loop' || ins.stepClass === 'out' || ins.stepClass === 'hlt';
+    return wholeStep ? this.runToNext(ins) : this.stepInstruction();
+  }
+
+  /** Steps until the source line changes (stepping into calls with `into`, over them otherwise). */
+  private async lineStep(into: boolean): Promise<Outcome> {
+    const gen = this.generation;
+    const start = this.here();
+    for (let n = 0; ; n++) {
+      if (gen !== this.generation) return { kind: 'aborted' };
+      if (this.pauseRequested) return { kind: 'stop', report: { reason: 'pause', description: 'Paused' } };
+      const o = into ? this.stepInstruction() : await this.stepOver();
+      if (o.kind !== 'done') return o;
+      const now = this.here();
+      // Into code without symbols (a BIOS service, a handler): stop there, shown as disassembly.
+      if (!now) return into ? this.finishStep(o) : this.lineStepOutOfSymbols();
+      if (!start || now.line !== start.line || now.path !== start.path) return this.finishStep(o);
+      if (n % STEPS_PER_TURN === STEPS_PER_TURN - 1) await turn();
+    }
+  }
+
+  /** `next` left the symbols (a jump into code without lines): stop at the first instruction there. */
+  private lineStepOutOfSymbols(): Outcome {
+    return { kind: 'stop', report: { reason: 'step', description: 'Step (no source here)' } };
+  }
+
+  private async stepOutWalk(): Promise<Outcome> {
+    const gen = this.generation;
+    const frame = this.stackLinear();
+    for (let n = 0; ; n++) {
+      if (gen !== this.generation) return { kind: 'aborted' };
+      if (this.pauseRequested) return { kind: 'stop', report: { reason: 'pause', description: 'Paused' } };
+      const ins = this.currentInstruction();
+      const returning = ins.stepClass === 'return' && this.stackLinear() >= frame;
+      const o = returning ? this.stepInstruction() : await this.stepOver();
+      if (o.kind !== 'done') return o;
+      if (returning) return { kind: 'stop', report: { reason: 'step', description: 'Step out' } };
+      if (n % STEPS_PER_TURN === STEPS_PER_TURN - 1) await turn();
+    }
+  }
+}
+
+

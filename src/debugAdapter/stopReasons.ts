@@ -1,0 +1,90 @@
+// Why the guest stopped, in words: the stop report the runtime hands the
+// adapter (DAP's stopped event fields, without DAP types), and the names of
+// CPU exception vectors.
+
+import type { DebugCause } from '../vmm/debug';
+
+export interface StopReport {
+  /** DAP stopped reason: 'entry', 'step', 'breakpoint', 'pause', 'exception', 'data breakpoint', 'halted' … */
+  reason: string;
+  /** Short text shown in the UI. */
+  description: string;
+  /** Longer text (the exception widget). */
+  text?: string;
+  hitBreakpointIds?: number[];
+}
+
+/** Exception mnemonics by vector (SDM vol. 3 table 6-1). */
+export const EXCEPTION_NAMES: Readonly<Record<number, string>> = {
+  0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 8: '#DF', 9: 'CSO',
+  10: '#TS', 11: '#NP', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC', 18: '#MC', 19: '#XM',
+  20: '#VE', 21: '#CP',
+};
+
+export const EXCEPTION_TITLES: Readonly<Record<number, string>> = {
+  0: 'divide error', 1: 'debug', 2: 'non-maskable interrupt', 3: 'breakpoint', 4: 'overflow', 5: 'BOUND range exceeded',
+  6: 'invalid opcode', 7: 'device not available', 8: 'double fault', 9: 'coprocessor segment overrun', 10: 'invalid TSS',
+  11: 'segment not present', 12: 'stack-segment fault', 13: 'general protection', 14: 'page fault', 16: 'x87 floating-point error',
+  17: 'alignment check', 18: 'machine check', 19: 'SIMD floating-point', 20: 'virtualization', 21: 'control protection',
+};
+
+export function vectorName(vector: number): string {
+  return EXCEPTION_NAMES[vector] ?? `vector ${vector}`;
+}
+
+function hex(v: number, digits = 4): string {
+  return (v >>> 0).toString(16).toUpperCase().padStart(digits, '0');
+}
+
+const MODE_NAMES: Readonly<Record<string, string>> = {
+  real: 'real mode',
+  'big-real': 'big real mode',
+  protected16: '16-bit protected mode',
+  protected32: '32-bit protected mode',
+  vm86: 'virtual-8086 mode',
+  long: 'long mode',
+};
+
+export function modeName(mode: string): string {
+  return MODE_NAMES[mode] ?? mode;
+}
+
+/** A debug exit's cause, as a stop (everything but breakpoints and single steps, which the runtime judges). */
+export function describeCause(cause: DebugCause): StopReport {
+  switch (cause.kind) {
+    case 'single-step':
+      return { reason: 'step', description: 'Step' };
+    case 'breakpoint':
+      return { reason: 'breakpoint', description: 'Breakpoint' };
+    case 'watchpoint': {
+      const size = Math.max(1, Math.min(cause.size, 4)) * 2;
+      const values = cause.access === 'write' ? `0x${hex(cause.oldValue, size)} → 0x${hex(cause.newValue, size)}` : `read 0x${hex(cause.newValue, size)}`;
+      return {
+        reason: 'data breakpoint',
+        description: `Data breakpoint: ${cause.access} of ${cause.size} byte${cause.size === 1 ? '' : 's'} at 0x${hex(cause.address, 5)}`,
+        text: `${cause.access} at 0x${hex(cause.address, 5)} (${values}) by the instruction at ${hex(cause.cs)}:${hex(cause.eip)} (linear 0x${hex(cause.linear, 5)})`,
+      };
+    }
+    case 'exception': {
+      const title = EXCEPTION_TITLES[cause.vector] ?? 'exception';
+      const hasCode = [8, 10, 11, 12, 13, 14, 17, 21].includes(cause.vector);
+      return {
+        reason: 'exception',
+        description: `${vectorName(cause.vector)} ${title}${hasCode ? ` (error code 0x${hex(cause.errorCode)})` : ''}`,
+        text: `CPU exception ${cause.vector} ${vectorName(cause.vector)} (${title}) raised by the instruction shown; it is delivered to the guest when it resumes.`,
+      };
+    }
+    case 'software-interrupt':
+      return { reason: 'exception', description: `INT ${hex(cause.vector, 2)}h`, text: `Software interrupt INT ${hex(cause.vector, 2)}h about to run` };
+    case 'io':
+      return {
+        reason: 'exception',
+        description: `I/O ${cause.direction.toUpperCase()} port 0x${hex(cause.port)}`,
+        text: `${cause.direction === 'in' ? 'IN' : 'OUT'} ${cause.size * 8}-bit port 0x${hex(cause.port)} value 0x${hex(cause.value, cause.size * 2)}`,
+      };
+    case 'mode-change':
+      return { reason: 'exception', description: `Mode change: ${modeName(cause.from)} → ${modeName(cause.to)}` };
+    case 'magic-breakpoint':
+      return { reason: 'breakpoint', description: 'Magic breakpoint (xchg bx, bx)' };
+  }
+}
