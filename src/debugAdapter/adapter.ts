@@ -12,7 +12,7 @@ import { LaunchError, parseLaunchArguments } from './launchConfig';
 import { generalRegisters, hex, segmentRegisters, StateNode, systemRegisters } from './registerView';
 import { OutputChannel, RuntimeListener, VmexitRuntime } from './runtime';
 import type { StopReport } from './stopReasons';
-import { ListingSymbols, SymbolService } from './symbolService';
+import { TableSymbols, SymbolService } from './symbolService';
 import { BreakpointRequest } from './breakpoints';
 
 const THREAD_ID = 1;
@@ -26,7 +26,7 @@ function message(e: unknown): string {
 
 export class VmexitDebugSession extends LoggingDebugSession implements RuntimeListener {
   private runtime: VmexitRuntime | null = null;
-  private symbols: SymbolService = new ListingSymbols();
+  private symbols: SymbolService = new TableSymbols();
   private evaluator: Evaluator | null = null;
   private variables = new Handles<() => StateNode[]>();
   private frames: Frame[] = [];
@@ -105,7 +105,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       const spec = parseLaunchArguments(args);
       runtime = new VmexitRuntime(spec, this);
       runtime.create();
-      const symbols = new ListingSymbols();
+      const symbols = new TableSymbols();
       for (const file of spec.symbols) {
         try {
           for (const w of symbols.addFile(file)) this.output('log', `vmexit: ${w}\n`);
