@@ -357,6 +357,9 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
 
   private resolveReference(reference: string, offset = 0): GuestAddress {
     if (!this.evaluator) throw new Error('no guest');
+    // Real-mode notation as debuggers print it: both parts hex without a prefix (07C0:0018).
+    const segOff = /^\s*([0-9a-f]{1,4}):([0-9a-f]{1,8})\s*$/i.exec(reference);
+    if (segOff) return { space: 'linear', address: (parseInt(segOff[1], 16) * 16 + parseInt(segOff[2], 16) + offset) >>> 0 };
     const a = this.evaluator.address(reference);
     return { space: a.space, address: (a.address + offset) >>> 0 };
   }
