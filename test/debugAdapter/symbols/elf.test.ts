@@ -170,6 +170,30 @@ describe('symbols: ELF with DWARF line information', function () {
     checkAgainstOracle(table, readelfRows(s, 'k64.o'), 0x400000, files);
   });
 
+  it('reads gcc -g objects of preprocessed GNU assembler (.S)', function () {
+    const src = s.write(
+      'entry.S',
+      `#define MAGIC 0x1badb002
+    .code32
+    .text
+    .globl entry
+entry:
+    movl $MAGIC, %eax
+1:  decl %eax
+    jnz 1b
+    hlt
+`,
+    );
+    s.run('gcc', ['-m32', '-g', '-c', 'entry.S', '-o', 'entry.o']);
+    const table = new SymbolTable();
+    table.addElf(s.path('entry.o'), s.bytes('entry.o'), { kind: 'linear', address: 0x9000 });
+    const S = (m: string) => lineOf(s.read('entry.S'), m);
+    assert.equal(hex(table.lookupSymbol('entry')), '0x9000');
+    assert.deepEqual(table.lineToAddresses(src, S('entry:')), { line: S('movl'), addresses: [0x9000] });
+    assert.deepEqual(table.lineToAddresses(src, S('decl')), { line: S('decl'), addresses: [0x9005] });
+    assert.deepEqual(table.addressToLine(0x9008), { path: src, line: S('hlt'), start: 0x9008, end: 0x9009 });
+  });
+
   it('reads a kernel linked with ld -Ttext=0x100000 (auto and segment loads)', function () {
     s.run('nasm', ['-f', 'elf32', '-g', '-F', 'dwarf', '-o', 'k.o', 'k.asm']);
     s.run('gcc', ['-m32', '-g', '-O0', '-fno-pic', '-fno-asynchronous-unwind-tables', '-Iinc', '-c', 'c.c', '-o', 'c.o']);

@@ -3,7 +3,7 @@
 // SymbolTable.addFile's format detection.
 
 import { strict as assert } from 'node:assert';
-import { SymbolTable } from '../../../src/debugAdapter/symbols';
+import { SymbolTable, loadSpecOf } from '../../../src/debugAdapter/symbols';
 import { Scratch, hex } from './tools';
 
 describe('symbols: map files', function () {
@@ -75,7 +75,9 @@ _start:
     assert.equal(hex(lin.lookupSymbol('buffer')), '0x1000c');
     assert.equal(lin.lookupSymbol('STACK_TOP'), 0x7000); // constants do not move
     const seg = new SymbolTable();
-    seg.addMapFile(s.path('loader.map'), s.read('loader.map'), { kind: 'segment', segment: 0x1000 });
+    seg.addMapFile(s.path('loader.map'), s.read('loader.map'), loadSpecOf({ segment: 0x1000 }));
+    assert.deepEqual(loadSpecOf({ address: 0x7c00 }), { kind: 'linear', address: 0x7c00 });
+    assert.deepEqual(loadSpecOf({}), { kind: 'auto' });
     assert.equal(hex(seg.lookupSymbol('entry.spin')), '0x10503');
   });
 
