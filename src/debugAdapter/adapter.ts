@@ -7,7 +7,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { decodeBackward, decodeForward, DecodedInstruction } from './disassembler';
 import { EXCEPTION_FILTERS, toExceptionFilters } from './exceptionFilters';
 import { walkFrames, Frame } from './frames';
-import { Evaluator, GuestAddress, InterimEvaluator } from './interimEvaluator';
+import { Evaluator, GuestAddress, NasmEvaluator } from './nasmEvaluator';
 import { LaunchError, parseLaunchArguments } from './launchConfig';
 import { generalRegisters, hex, segmentRegisters, StateNode, systemRegisters } from './registerView';
 import { OutputChannel, RuntimeListener, VmexitRuntime } from './runtime';
@@ -120,11 +120,11 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       return;
     }
     this.runtime = runtime;
-    this.evaluator = new InterimEvaluator(runtime, this.symbols);
+    this.evaluator = new NasmEvaluator(runtime, this.symbols);
     runtime.lineLookup = (linear) => this.symbols.addressToLine(linear);
     const evaluator = this.evaluator;
     runtime.expressions = {
-      condition: (expr) => evaluator.evaluate(expr).value !== 0,
+      condition: (expr) => evaluator.condition(expr),
       interpolate: (expr) => {
         const v = evaluator.evaluate(expr);
         return hex(v.value, (v.size ?? 2) * 2);
@@ -329,21 +329,22 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     if (!rt || !this.evaluator) return;
     const evaluator = this.evaluator;
     this.attempt(response, () => {
-      const target = evaluator.evaluate(args.expression);
+      const target = evaluator.lvalue(args.expression);
       const value = evaluator.evaluate(args.value).value;
-      if (target.place) {
-        const size = target.size ?? 2;
+      if (target.kind === 'memory') {
+        const size = target.size;
         const bytes = new Uint8Array(size);
         for (let i = 0; i < size; i++) bytes[i] = Math.floor(value / 2 ** (8 * i)) & 0xff;
-        const n = target.place.space === 'physical' ? rt.writePhysical(target.place.address, bytes) : rt.writeLinear(target.place.address, bytes);
+        const place = target.address;
+        const n = place.kind === 'physical' ? rt.writePhysical(place.physical, bytes) : rt.writeLinear(place.linear, bytes);
         if (n < size) throw new Error(`only ${n} of ${size} bytes could be written (not RAM)`);
-      } else if (target.register) {
+      } else {
         const all = [...generalRegisters(rt), ...segmentRegisters(rt), ...systemRegisters(rt)];
         const flat = all.flatMap((n) => [n, ...(n.children ? n.children() : [])]);
-        const node = flat.find((n) => n.name === target.register && n.set);
-        if (!node?.set) throw new Error(`register '${target.register}' cannot be changed`);
+        const node = flat.find((n) => n.name === target.name && n.set);
+        if (!node?.set) throw new Error(`register '${target.name}' cannot be changed`);
         node.set(value);
-      } else throw new Error(`'${args.expression}' is not a register or memory operand`);
+      }
       const after = evaluator.evaluate(args.expression);
       response.body = { value: this.formatValue(after.value, after.size) };
     });

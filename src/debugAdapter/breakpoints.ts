@@ -18,36 +18,6 @@ export interface Breakpoint extends BreakpointRequest {
   hits: number;
 }
 
-/** A parsed hit condition: stop when the count (after this hit) satisfies it. */
-export type HitCondition = (count: number) => boolean;
-
-/**
- * Hit conditions as VS Code users write them: `5` or `>= 5` (from the fifth
- * hit on), `> 5`, `== 5` / `= 5` (exactly the fifth), `< 5`, `<= 5`,
- * `% 5` (every fifth).
- */
-export function parseHitCondition(text: string): HitCondition {
-  const m = /^\s*(>=|<=|==|=|>|<|%)?\s*(0x[0-9a-f]+|\d+)\s*$/i.exec(text);
-  if (!m) throw new Error(`hit condition '${text}' is not understood: use N, >= N, > N, == N, < N, <= N or % N`);
-  const n = Number(m[2]);
-  switch (m[1] ?? '>=') {
-    case '>=':
-      return (c) => c >= n;
-    case '>':
-      return (c) => c > n;
-    case '==':
-    case '=':
-      return (c) => c === n;
-    case '<':
-      return (c) => c < n;
-    case '<=':
-      return (c) => c <= n;
-    default:
-      if (n === 0) throw new Error(`hit condition '${text}': % 0 never matches`);
-      return (c) => c % n === 0;
-  }
-}
-
 export class BreakpointTable {
   private nextId = 1;
   private readonly groups = new Map<BreakpointGroup, Breakpoint[]>();

@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import { GuestDebugConfig, PortRange, Watchpoint } from '../vmm/debug';
 import { CpuMode, Regs, Sregs, translateLinear } from '../vmm/inspect';
 import { MachineEvent, PcMachine } from '../vmm/pc';
-import { Breakpoint, BreakpointRequest, BreakpointTable, parseHitCondition } from './breakpoints';
+import { Breakpoint, BreakpointRequest, BreakpointTable } from './breakpoints';
+import { isExpressionError, parseHitCondition } from './expression';
 import { Bitness, decodeOne, DecodedInstruction } from './disassembler';
 import { describeCause, StopReport } from './stopReasons';
 import { LaunchSpec, OpenedImages, openImages, OutputTarget, persistImages } from './launchConfig';
@@ -288,6 +289,19 @@ export class VmexitRuntime {
     return data.length;
   }
 
+  /** The base of the GDT/LDT descriptor a selector names, or undefined (null selector, beyond the limit, unreadable). */
+  descriptorBase(selector: number): number | undefined {
+    const s = this.sregs();
+    const table = selector & 4 ? s.ldtr : s.gdtr;
+    const index = selector & 0xfff8;
+    if ((selector & 4) === 0 && index === 0) return undefined;
+    if (index + 7 > table.limit) return undefined;
+    const b = this.readLinear((table.base + index) >>> 0, 8);
+    if (b.some((x) => x === null)) return undefined;
+    const d = b as number[];
+    return (d[2] | (d[3] << 8) | (d[4] << 16) | (d[7] << 24)) >>> 0;
+  }
+
   currentInstruction(): DecodedInstruction {
     return decodeOne((l, n) => this.readLinear(l, n), this.pc(), this.regs().eip, this.codeBitness());
   }
@@ -501,13 +515,13 @@ export class VmexitRuntime {
       }
       b.hits++;
       if (b.hitCondition && b.hitCondition.trim() !== '') {
-        try {
-          if (!parseHitCondition(b.hitCondition)(b.hits)) continue;
-        } catch (e) {
-          conditionError = e instanceof Error ? e.message : String(e);
+        const hit = parseHitCondition(b.hitCondition);
+        if (isExpressionError(hit)) {
+          conditionError = hit.error;
           hitIds.push(b.id);
           continue;
         }
+        if (!hit(b.hits)) continue;
       }
       if (b.logMessage !== undefined && b.logMessage !== '') {
         this.listener.output('log', `${this.interpolate(b.logMessage)}\n`);

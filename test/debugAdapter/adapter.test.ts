@@ -198,7 +198,11 @@ describe('debug adapter (DAP over stdio)', function () {
     assert.equal(w.body.memoryReference, '0x00007C00');
     const seg = await dc.evaluateRequest({ expression: 'byte [0:0x7dfe]', context: 'hover' });
     assert.match(seg.body.result, /^0x55 /);
-    await assert.rejects(dc.evaluateRequest({ expression: 'nosuchthing', context: 'repl' }), /unknown name/);
+    const same = await dc.evaluateRequest({ expression: 'byte [07C0:01FF] == 0xAA', context: 'repl' });
+    assert.match(same.body.result, /^0x0001 /);
+    const sym = await dc.evaluateRequest({ expression: 'add_them - start', context: 'repl' });
+    assert.match(sym.body.result, /^0x0033 /);
+    await assert.rejects(dc.evaluateRequest({ expression: 'nosuchthing', context: 'repl' }), /unknown register or symbol 'nosuchthing'/);
   });
 
   it('pauses a running guest quickly and continues', async () => {
