@@ -2,8 +2,7 @@
 // the SymbolTable of ./symbols (NASM listings, NASM/ld map files, ELF with
 // DWARF line info), loaded with each file's load address or segment.
 
-import { SymbolTable } from './symbols';
-import type { LoadSpec } from './symbols';
+import { loadSpecOf, SymbolTable } from './symbols';
 import type { SymbolFileSpec } from './launchConfig';
 
 export interface LineAddresses {
@@ -33,9 +32,7 @@ export class TableSymbols implements SymbolService {
   readonly table = new SymbolTable();
 
   addFile(spec: SymbolFileSpec): string[] {
-    const load: LoadSpec =
-      spec.segment !== undefined ? { kind: 'segment', segment: spec.segment } : spec.address !== undefined ? { kind: 'linear', address: spec.address } : { kind: 'auto' };
-    const result = this.table.addFile(spec.path, load);
+    const result = this.table.addFile(spec.path, loadSpecOf(spec));
     const warnings = [...result.warnings];
     if (result.lines === 0 && result.symbols === 0) warnings.push(`${spec.path}: no lines or symbols found`);
     return warnings;
