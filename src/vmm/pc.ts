@@ -12,7 +12,7 @@ import { CmosRtc } from '../devices/cmos';
 import { I8042 } from '../devices/i8042';
 import { Uart16550 } from '../devices/uart16550';
 import { VgaText } from '../devices/vgaText';
-import { DebugCause, assertNever } from './exit';
+import { DebugCause, Exit, assertNever } from './exit';
 import { Vcpu } from './vcpu';
 import { Vm } from './vm';
 
@@ -195,39 +195,65 @@ export class PcMachine {
     for (;;) {
       const left = budget - (this.vcpu.instructions - start);
       if (left <= 0) return { kind: 'budget' };
-      const exit = this.vcpu.run(left);
-      switch (exit.kind) {
-        case 'io':
-          // Nothing on the bus answers: reads float high, writes go nowhere.
-          this.unclaimedIo++;
-          if (exit.direction === 'in') this.vcpu.completeIo(0xffffffff);
-          continue;
-        case 'mmio':
-          this.unclaimedIo++;
-          if (exit.direction === 'in') this.vcpu.completeIo(0xffffffff);
-          continue;
-        case 'hlt':
-          if ((this.vcpu.getRegs().eflags & IF) === 0) return { kind: 'halted', where: this.where() };
-          // Waiting for input, or (realtime pacing) for the wall clock to reach the next timer.
-          return { kind: 'idle' };
-        case 'debug':
-          return { kind: 'debug', cause: exit.cause };
-        case 'shutdown':
-          return { kind: 'shutdown', reason: exit.reason, where: this.where() };
-        case 'internal-error':
-          return { ...exit };
-        case 'budget':
-          return { kind: 'budget' };
-        case 'stop': {
-          if (this.exitStatus !== null) return { kind: 'exit', status: this.exitStatus };
-          const reason = this.stopReason;
-          this.stopReason = null;
-          if (reason) return { kind: 'stop', reason };
-          continue;
-        }
-        default:
-          return assertNever(exit);
+      const event = this.eventFor(this.vcpu.run(left));
+      if (event) return event;
+    }
+  }
+
+  /**
+   * Execute one instruction (see Vcpu.step): a `debug` event with a
+   * single-step cause, or what the instruction caused instead — the guest's
+   * exit through isa-debug-exit, a breakpoint-free intercept, a fault.
+   */
+  step(options: { interrupts: boolean } = { interrupts: false }): MachineEvent {
+    for (;;) {
+      const exit = this.vcpu.step(options);
+      if (this.exitStatus !== null) return { kind: 'exit', status: this.exitStatus };
+      // An unclaimed IN was backed out: answer it, and step again to complete it.
+      if (exit.kind === 'io' && exit.direction === 'in') {
+        this.eventFor(exit);
+        continue;
       }
+      // An unclaimed OUT completed: the step is done.
+      if (exit.kind === 'io' || exit.kind === 'mmio') {
+        this.eventFor(exit);
+        return { kind: 'debug', cause: { kind: 'single-step' } };
+      }
+      const event = this.eventFor(exit);
+      if (event) return event;
+    }
+  }
+
+  /** The monitor's answer to an exit: an event for the caller, or null to go on running. */
+  private eventFor(exit: Exit): MachineEvent | null {
+    switch (exit.kind) {
+      case 'io':
+      case 'mmio':
+        // Nothing on the bus answers: reads float high, writes go nowhere.
+        this.unclaimedIo++;
+        if (exit.direction === 'in') this.vcpu.completeIo(0xffffffff);
+        return null;
+      case 'hlt':
+        if ((this.vcpu.getRegs().eflags & IF) === 0) return { kind: 'halted', where: this.where() };
+        // Waiting for input, or (realtime pacing) for the wall clock to reach the next timer.
+        return { kind: 'idle' };
+      case 'debug':
+        if (this.exitStatus !== null) return { kind: 'exit', status: this.exitStatus };
+        return { kind: 'debug', cause: exit.cause };
+      case 'shutdown':
+        return { kind: 'shutdown', reason: exit.reason, where: this.where() };
+      case 'internal-error':
+        return { ...exit };
+      case 'budget':
+        return { kind: 'budget' };
+      case 'stop': {
+        if (this.exitStatus !== null) return { kind: 'exit', status: this.exitStatus };
+        const reason = this.stopReason;
+        this.stopReason = null;
+        return reason ? { kind: 'stop', reason } : null;
+      }
+      default:
+        return assertNever(exit);
     }
   }
 }
