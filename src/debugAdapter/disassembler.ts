@@ -14,7 +14,7 @@ export type Bitness = 16 | 32 | 64;
 export type LinearReader = (linear: number, length: number) => (number | null)[];
 
 /** How stepping treats an instruction. */
-export type StepClass = 'call' | 'int' | 'rep' | 'loop' | 'return' | 'out' | 'hlt' | 'other';
+export type StepClass = 'call' | 'int' | 'rep' | 'loop' | 'return' | 'hlt' | 'other';
 
 export interface DecodedInstruction {
   /** Linear address of the first byte. */
@@ -57,8 +57,6 @@ function classify(instr: Instruction): StepClass {
   if (instr.isLoop) return 'loop';
   if (m === Mnemonic.Hlt) return 'hlt';
   if (instr.isStringInstruction && (instr.hasRepPrefix || instr.hasRepePrefix || instr.hasRepnePrefix)) return 'rep';
-  // OUT may end the run (isa-debug-exit): run it rather than single-step it.
-  if (m === Mnemonic.Out || m === Mnemonic.Outsb || m === Mnemonic.Outsw || m === Mnemonic.Outsd) return 'out';
   return 'other';
 }
 

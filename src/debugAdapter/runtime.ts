@@ -424,9 +424,6 @@ export class VmexitRuntime {
   /** If a breakpoint sits at the current instruction, execute that instruction first (so continue moves on). */
   private async leaveBreakpoint(): Promise<Outcome> {
     if (!this.breakpoints.has(this.pc())) return DONE;
-    const ins = this.currentInstruction();
-    // A call/int/rep at a breakpoint: stepping it means entering it, which is what continue does anyway.
-    if (ins.stepClass === 'out') return this.runToNext(ins);
     return this.stepInstruction();
   }
 
@@ -546,42 +543,25 @@ export class VmexitRuntime {
     });
   }
 
-  /** Execute exactly one instruction (IN from an unclaimed port answered as the bus does). */
+  /** Execute exactly one instruction (the board answers unclaimed I/O and reports the guest's exit status). */
   private stepInstruction(): Outcome {
-    const vcpu = this.machine.vcpu;
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const exit = vcpu.step({ interrupts: this.stepInterrupts });
-      switch (exit.kind) {
-        case 'io':
-        case 'mmio':
-          if (exit.direction === 'in') {
-            vcpu.completeIo(0xffffffff);
-            continue; // the IN is re-executed
-          }
-          return DONE;
-        case 'debug':
-          if (exit.cause.kind === 'single-step' || exit.cause.kind === 'breakpoint') return DONE;
-          return { kind: 'stop', report: describeCause(exit.cause) };
-        case 'hlt':
-          return { kind: 'stop', report: { reason: 'step', description: 'Halted (HLT)', text: 'The CPU is halted: continue to let an interrupt wake it' } };
-        case 'shutdown':
-          return this.handleEvent({ kind: 'shutdown', reason: exit.reason, where: this.where() }, null) as Outcome;
-        case 'internal-error':
-          return this.handleEvent({ ...exit }, null) as Outcome;
-        case 'budget':
-        case 'stop':
-          return DONE;
+    const event = this.machine.step({ interrupts: this.stepInterrupts });
+    switch (event.kind) {
+      case 'debug':
+        if (event.cause.kind === 'single-step' || event.cause.kind === 'breakpoint') return DONE;
+        return { kind: 'stop', report: describeCause(event.cause) };
+      case 'idle':
+        return { kind: 'stop', report: { reason: 'step', description: 'Halted (HLT)', text: 'The CPU is halted: continue to let an interrupt wake it' } };
+      case 'budget':
+        return DONE;
+      default: {
+        const outcome = this.handleEvent(event, null);
+        return typeof outcome === 'string' ? DONE : outcome;
       }
     }
-    return DONE;
   }
 
-  private where(): string {
-    const s = this.sregs();
-    return `${s.cs.selector.toString(16).toUpperCase().padStart(4, '0')}:${this.regs().eip.toString(16).toUpperCase().padStart(4, '0')}`;
-  }
-
-  /** Run the current instruction as a whole (a call, an INT n, a REP string, a LOOP, an OUT) to the next one. */
+  /** Run the current instruction as a whole (a call, an INT n, a REP string, a LOOP, a HLT) to the next one. */
   private runToNext(ins: DecodedInstruction): Promise<Outcome> {
     return this.runFree({ linear: (ins.linear + ins.length) >>> 0, minStack: this.stackLinear() });
   }
@@ -589,7 +569,7 @@ export class VmexitRuntime {
   private stepOver(): Promise<Outcome> | Outcome {
     const ins = this.currentInstruction();
     const wholeStep =
-      ins.stepClass === 'call' || ins.stepClass === 'int' || ins.stepClass === 'rep' || ins.stepClass === 'loop' || ins.stepClass === 'out' || ins.stepClass === 'hlt';
+      ins.stepClass === 'call' || ins.stepClass === 'int' || ins.stepClass === 'rep' || ins.stepClass === 'loop' || ins.stepClass === 'hlt';
     return wholeStep ? this.runToNext(ins) : this.stepInstruction();
   }
 

@@ -251,4 +251,14 @@ describe('debug adapter (DAP over stdio)', function () {
     assert.equal((exited as DebugProtocol.ExitedEvent).body.exitCode, 43);
     assert.match(output.join(''), /hello serial/);
   });
+
+  it('stepping over the OUT to isa-debug-exit ends the session with the guest status', async () => {
+    await launchStopped(dc, { image: boot.bin }); // at the magic breakpoint, after xchg bx, bx
+    await Promise.all([dc.nextRequest({ threadId: 1, granularity: 'instruction' }), dc.waitForEvent('stopped')]); // mov al, 15h
+    const [, exited] = await Promise.all([
+      dc.nextRequest({ threadId: 1, granularity: 'instruction' }), // out 0F4h, al
+      dc.waitForEvent('exited', 10000),
+    ]);
+    assert.equal((exited as DebugProtocol.ExitedEvent).body.exitCode, 43);
+  });
 });
