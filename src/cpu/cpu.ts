@@ -1,23 +1,31 @@
-// The x86 core: architectural state, instruction fetch, ModRM decoding,
-// segmented memory access, lazy flags, exceptions and interrupts, and the run
-// loop. The instruction handlers live in ./ops/*, one table indexed by opcode
-// (0x000-0x0FF one-byte, 0x100-0x1FF after 0F), built by ./ops/table.ts.
+// The x86 core: architectural state, the run loop, instruction fetch and
+// dispatch, ModRM operands, segmented memory access and the stack. Around it:
+// lazy flags (./flags.ts, a base class), effective addresses (./modrm.ts),
+// segment descriptors and the sregs view (./segments.ts), interrupt and
+// exception delivery (./interrupts.ts), guest debug (./debug.ts), and the
+// thrown signals (./faults.ts). The instruction handlers live in ./ops/*, one
+// table indexed by opcode (0x000-0x0FF one-byte, 0x100-0x1FF after 0F), built
+// by ./ops/table.ts; Cpu.dispatch calls the common ones directly.
 //
 // Hot-path rules: no allocation, no closures, no exceptions except for guest
 // faults (rare) and the ends of a run.
 
 import { IoPorts, InterruptAcknowledge, PageKind, PhysicalMemory } from './bus';
-import { CpuDebug, CpuDebugEvent } from './debug';
+import { CpuDebug, CpuDebugEvent, stepWithDebug } from './debug';
+import { GuestFault, InternalErrorInfo, RESTART_INSTRUCTION, TRIPLE_FAULT, Unimplemented } from './faults';
+import { LazyFlags } from './flags';
+import { decodeEa16, decodeEa32 } from './modrm';
+import * as interrupts from './interrupts';
 import { aluForm, aluGroup1, incDecRegister, testForm } from './ops/arith';
 import { conditionalJumpNear, conditionalJumpShort, nearBranch } from './ops/control';
 import { moveExtend, moveForm, moveImmediate } from './ops/move';
 import { shiftGroup } from './ops/shift';
 import { pushPopRegister } from './ops/stack';
 import { stringInstruction } from './ops/string';
+import { getSregs, loadCodeSegmentProtected, loadSegmentProtected, setSregs } from './segments';
 import {
-  AC, ATTR_DB, ATTR_REAL_CODE, ATTR_REAL_DATA, CF, CR0_ET, CR0_PE, CR0_PG, CS, CpuMode, CpuState, DS, ES, FIXED1, FS,
-  GS, IF, OF, PF, AF, Regs, SF, SS, STATUS_FLAGS, Segment, Sregs, TF, ZF, VEC_DB, VEC_DF, VEC_GP, VEC_SS, RF, VM,
-  ATTR_G, ATTR_L,
+  ATTR_DB, ATTR_REAL_CODE, ATTR_REAL_DATA, CR0_ET, CR0_PE, CR0_PG, CS, CpuMode, CpuState, DS, ES, FIXED1, FS,
+  GS, IF, Regs, SS, Segment, Sregs, TF, VEC_DB, VEC_GP, VEC_SS, VM,
 } from './state';
 
 /** Why `Cpu.run` returned. */
@@ -36,47 +44,12 @@ export const enum StopReason {
   Debug = 5,
 }
 
-/** Thrown by the core when a guest instruction faults; caught by the run loop. */
-export class GuestFault {
-  constructor(
-    readonly vector: number,
-    /** Error code, or -1 for exceptions that push none. */
-    readonly errorCode: number,
-  ) {}
-}
-
-/** Thrown when the core meets something it does not implement; ends the run. */
-export class Unimplemented {
-  constructor(readonly what: string) {}
-}
-
-/**
- * Thrown from a bus callback (portIn, portOut, readSlow, writeSlow) to back
- * the current instruction out and stop: the VMM re-runs it once the monitor
- * has answered (KVM's io exit with re-entry).
- */
-export const RESTART_INSTRUCTION = { restart: true } as const;
-
-export interface InternalErrorInfo {
-  message: string;
-  cs: number;
-  eip: number;
-  linear: number;
-  bytes: number[];
-}
+export { GuestFault, RESTART_INSTRUCTION, Unimplemented } from './faults';
 
 export type OpHandler = (cpu: Cpu) => void;
 
 /** Byte offsets of the 8-bit registers AL CL DL BL AH CH DH BH in the register file. */
 const REG8_OFFSET = new Uint8Array([0, 4, 8, 12, 1, 5, 9, 13]);
-
-/** Parity flag of a byte: PF set when the number of 1 bits is even. */
-const PARITY = new Uint8Array(256);
-for (let i = 0; i < 256; i++) {
-  let bits = 0;
-  for (let b = i; b !== 0; b >>= 1) bits += b & 1;
-  PARITY[i] = (bits & 1) === 0 ? PF : 0;
-}
 
 /** IA32_PAT after reset, each half: WB WT UC- UC (SDM vol. 3 §11.12.4). */
 const PAT_DEFAULT = 0x00070406;
@@ -85,28 +58,12 @@ const PAT_DEFAULT = 0x00070406;
 const IS_PREFIX = new Uint8Array(256);
 for (const p of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) IS_PREFIX[p] = 1;
 
-/** Kinds of the last flag-setting operation, for lazy flags. */
-export const LAZY_ADD = 0, LAZY_SUB = 1, LAZY_LOGIC = 2;
-
-/** Interrupt kinds, for delivery: they differ in what is pushed and in privilege checks. */
-export const INT_EXTERNAL = 0, INT_EXCEPTION = 1, INT_SOFTWARE = 2;
-
-export class Cpu {
+export class Cpu extends LazyFlags {
   // ---- General registers: one buffer, three views (little-endian host). ----
   readonly reg32 = new Int32Array(8);
   readonly reg16 = new Uint16Array(this.reg32.buffer);
   readonly reg8 = new Uint8Array(this.reg32.buffer);
   eip = 0;
-
-  // ---- Flags. `flags` holds every bit except those in `lazy`, which are
-  // derived on demand from the last operation (kind, operands, result, size). ----
-  flags = FIXED1;
-  lazy = 0;
-  lazyOp = LAZY_LOGIC;
-  lazyA = 0;
-  lazyB = 0;
-  lazyResult = 0;
-  lazySize = 16;
 
   // ---- Segment registers and their hidden descriptor caches. ----
   readonly segSel = new Uint16Array(6);
@@ -173,7 +130,7 @@ export class Cpu {
   /** Interrupts are inhibited at the boundary where `retired()` equals this (STI, MOV SS, POP SS). */
   shadowAt = -1;
   /** Set by INT n/INT3/INTO/faults during an instruction: no single-step trap after it. */
-  private suppressTrap = false;
+  suppressTrap = false;
   private sliceBudget = 0;
   /** Instructions left in the current slice; decremented before each instruction. */
   sliceLeft = 0;
@@ -182,7 +139,7 @@ export class Cpu {
   private stopReason: StopReason = StopReason.Budget;
   internalError: InternalErrorInfo | null = null;
   /** Set while delivering an exception, to turn a nested fault into #DF or a triple fault. */
-  private deliveringException = -1;
+  deliveringException = -1;
 
   /** Guest debug (breakpoints, intercepts); consulted only while `debugArmed`. */
   readonly debug = new CpuDebug();
@@ -200,6 +157,7 @@ export class Cpu {
     readonly io: IoPorts,
     readonly pic: InterruptAcknowledge,
   ) {
+    super();
     this.ram = memory.ram;
     this.pageKind = memory.pageKind;
     this.reset();
@@ -290,38 +248,12 @@ export class Cpu {
     this.setFlags(regs.eflags);
   }
 
-  private segment(s: number): Segment {
-    return { selector: this.segSel[s], base: this.segBase[s] >>> 0, limit: this.segLimit[s], attributes: this.segAttr[s] };
-  }
-
   getSregs(): Sregs {
-    return {
-      es: this.segment(ES), cs: this.segment(CS), ss: this.segment(SS),
-      ds: this.segment(DS), fs: this.segment(FS), gs: this.segment(GS),
-      ldtr: { ...this.ldtr }, tr: { ...this.tr },
-      gdtr: { base: this.gdtrBase >>> 0, limit: this.gdtrLimit },
-      idtr: { base: this.idtrBase >>> 0, limit: this.idtrLimit },
-      cr0: this.cr0 >>> 0, cr2: this.cr2 >>> 0, cr3: this.cr3 >>> 0, cr4: this.cr4 >>> 0,
-      efer: this.efer >>> 0, apicBase: this.apicBase >>> 0,
-    };
+    return getSregs(this);
   }
 
   setSregs(s: Sregs): void {
-    const segs = [s.es, s.cs, s.ss, s.ds, s.fs, s.gs];
-    for (let i = 0; i < 6; i++) this.loadSegmentCache(i, segs[i].selector, segs[i].base, segs[i].limit, segs[i].attributes);
-    this.ldtr = { ...s.ldtr };
-    this.tr = { ...s.tr };
-    this.gdtrBase = s.gdtr.base | 0;
-    this.gdtrLimit = s.gdtr.limit;
-    this.idtrBase = s.idtr.base | 0;
-    this.idtrLimit = s.idtr.limit;
-    this.cr0 = s.cr0 | 0;
-    this.cr2 = s.cr2 | 0;
-    this.cr3 = s.cr3 | 0;
-    this.cr4 = s.cr4 | 0;
-    this.efer = s.efer | 0;
-    this.apicBase = s.apicBase | 0;
-    this.cpl = this.protectedMode ? (this.segAttr[SS] >> 5) & 3 : 0;
+    setSregs(this, s);
   }
 
   setA20(enabled: boolean): void {
@@ -426,7 +358,7 @@ export class Cpu {
       if (this.debugArmed) {
         while (this.sliceLeft > 0) {
           this.sliceLeft--;
-          this.stepWithDebug();
+          stepWithDebug(this);
         }
       } else {
         while (this.sliceLeft > 0) {
@@ -486,33 +418,6 @@ export class Cpu {
     const bytes: number[] = [];
     for (let i = 0; i < 15; i++) bytes.push(this.peekLinear8((linear + i) | 0));
     return { message: what, cs: this.segSel[CS], eip: this.startEip >>> 0, linear: linear >>> 0, bytes };
-  }
-
-  /**
-   * One instruction under guest debug: the breakpoint check before it, the
-   * mode-change check after it. Used instead of `step` while `debugArmed`.
-   */
-  private stepWithDebug(): void {
-    const d = this.debug;
-    const linear = (this.segBase[CS] + this.eip) >>> 0;
-    d.skipping = linear === d.skipAt;
-    d.skipAt = -1;
-    if (!d.skipping && d.hasBreakpoint(linear)) {
-      this.sliceLeft++; // not executed
-      d.skipAt = linear;
-      this.debugStop({ kind: 'breakpoint', linear });
-      return;
-    }
-    if (!d.modeChanges) {
-      this.step();
-      d.skipping = false;
-      return;
-    }
-    const before = this.mode();
-    this.step();
-    d.skipping = false;
-    const after = this.mode();
-    if (after !== before) this.debugStop({ kind: 'mode-change', from: before, to: after });
   }
 
   /** End the run for a guest-debug event after the current instruction (or before it, if it backed out). */
@@ -753,61 +658,8 @@ export class Cpu {
     const modrm = this.fetch8();
     this.modrm = modrm;
     if (modrm >= 0xc0) return;
-    if (this.addr32) this.decodeEa32(modrm);
-    else this.decodeEa16(modrm);
-  }
-
-  private decodeEa16(modrm: number): void {
-    const r = this.reg16;
-    const mod = modrm >> 6;
-    let off: number;
-    let seg = DS;
-    switch (modrm & 7) {
-      case 0: off = r[6] + r[12]; break; // BX+SI
-      case 1: off = r[6] + r[14]; break; // BX+DI
-      case 2: off = r[10] + r[12]; seg = SS; break; // BP+SI
-      case 3: off = r[10] + r[14]; seg = SS; break; // BP+DI
-      case 4: off = r[12]; break; // SI
-      case 5: off = r[14]; break; // DI
-      case 6:
-        if (mod === 0) { off = this.fetch16(); break; }
-        off = r[10]; seg = SS; break; // BP
-      default: off = r[6]; break; // BX
-    }
-    if (mod === 1) off += this.fetchS8();
-    else if (mod === 2) off += this.fetch16();
-    this.eaOff = off & 0xffff;
-    this.eaSeg = this.segPrefix >= 0 ? this.segPrefix : seg;
-  }
-
-  private decodeEa32(modrm: number): void {
-    const r = this.reg32;
-    const mod = modrm >> 6;
-    let rm = modrm & 7;
-    let off: number;
-    let seg = DS;
-    if (rm === 4) {
-      const sib = this.fetch8();
-      const base = sib & 7;
-      const index = (sib >> 3) & 7;
-      off = index === 4 ? 0 : r[index] << (sib >> 6);
-      if (base === 5 && mod === 0) {
-        off += this.fetch32();
-      } else {
-        off += r[base];
-        if (base === 4 || base === 5) seg = SS;
-      }
-      rm = -1;
-    } else if (rm === 5 && mod === 0) {
-      off = this.fetch32();
-    } else {
-      off = r[rm];
-      if (rm === 5) seg = SS;
-    }
-    if (mod === 1) off += this.fetchS8();
-    else if (mod === 2) off += this.fetch32();
-    this.eaOff = off >>> 0;
-    this.eaSeg = this.segPrefix >= 0 ? this.segPrefix : seg;
+    if (this.addr32) decodeEa32(this, modrm);
+    else decodeEa16(this, modrm);
   }
 
   /** The ModRM reg field. */
@@ -1047,95 +899,8 @@ export class Cpu {
   }
 
   // =====================================================================
-  // Flags (lazy)
+  // Flags (the lazy part is in ./flags.ts)
   // =====================================================================
-
-  /** Record an arithmetic result for lazy flags: all six status flags follow from it. */
-  setLazy(op: number, a: number, b: number, result: number, size: number): void {
-    this.lazyOp = op;
-    this.lazyA = a;
-    this.lazyB = b;
-    this.lazyResult = result;
-    this.lazySize = size;
-    this.lazy = STATUS_FLAGS;
-  }
-
-  /** Like setLazy but keeps CF as it is (INC, DEC). */
-  setLazyKeepCf(op: number, a: number, b: number, result: number, size: number): void {
-    const cf = this.getCF();
-    this.flags = (this.flags & ~CF) | cf;
-    this.lazyOp = op;
-    this.lazyA = a;
-    this.lazyB = b;
-    this.lazyResult = result;
-    this.lazySize = size;
-    this.lazy = STATUS_FLAGS & ~CF;
-  }
-
-  /**
-   * Set ZF/SF/PF from a result lazily and CF/OF/AF explicitly (shifts, rotates,
-   * multiplies and others whose carry is not an add or subtract).
-   */
-  setResultFlags(result: number, size: number, explicit: number): void {
-    this.lazyOp = LAZY_LOGIC;
-    this.lazyResult = result;
-    this.lazySize = size;
-    this.lazy = ZF | SF | PF;
-    this.flags = (this.flags & ~(CF | OF | AF)) | explicit;
-  }
-
-  private lazyMsbShift(): number {
-    return this.lazySize - 1;
-  }
-
-  getCF(): number {
-    if ((this.lazy & CF) === 0) return this.flags & CF;
-    const a = this.lazyA, b = this.lazyB, r = this.lazyResult;
-    switch (this.lazyOp) {
-      case LAZY_ADD: return (((a & b) | ((a | b) & ~r)) >>> this.lazyMsbShift()) & 1;
-      case LAZY_SUB: return (((~a & b) | ((~a | b) & r)) >>> this.lazyMsbShift()) & 1;
-      default: return 0;
-    }
-  }
-
-  getOF(): number {
-    if ((this.lazy & OF) === 0) return this.flags & OF;
-    const a = this.lazyA, b = this.lazyB, r = this.lazyResult;
-    switch (this.lazyOp) {
-      case LAZY_ADD: return ((((a ^ r) & (b ^ r)) >>> this.lazyMsbShift()) & 1) << 11;
-      case LAZY_SUB: return ((((a ^ b) & (a ^ r)) >>> this.lazyMsbShift()) & 1) << 11;
-      default: return 0;
-    }
-  }
-
-  getAF(): number {
-    if ((this.lazy & AF) === 0) return this.flags & AF;
-    if (this.lazyOp === LAZY_LOGIC) return 0;
-    return (this.lazyA ^ this.lazyB ^ this.lazyResult) & AF;
-  }
-
-  getZF(): number {
-    if ((this.lazy & ZF) === 0) return this.flags & ZF;
-    const r = this.lazyResult;
-    const zero = this.lazySize === 32 ? (r | 0) === 0 : (r & ((1 << this.lazySize) - 1)) === 0;
-    return zero ? ZF : 0;
-  }
-
-  getSF(): number {
-    if ((this.lazy & SF) === 0) return this.flags & SF;
-    return ((this.lazyResult >>> this.lazyMsbShift()) & 1) << 7;
-  }
-
-  getPF(): number {
-    if ((this.lazy & PF) === 0) return this.flags & PF;
-    return PARITY[this.lazyResult & 0xff];
-  }
-
-  /** The full EFLAGS value. */
-  getFlags(): number {
-    if (this.lazy === 0) return this.flags;
-    return (this.flags & ~STATUS_FLAGS) | this.getCF() | this.getPF() | this.getAF() | this.getZF() | this.getSF() | this.getOF();
-  }
 
   /** Replace EFLAGS (no privilege filtering: callers such as POPF apply their own masks). */
   setFlags(v: number): void {
@@ -1146,28 +911,6 @@ export class Cpu {
     if ((was & IF) === 0 && (this.flags & IF) !== 0 && this.intr) this.endSlice();
     // TF going 0 -> 1: from the next instruction on, the run loop steps one at a time.
     if ((was & TF) === 0 && (this.flags & TF) !== 0) this.endSlice();
-  }
-
-  /** Set or clear the given flag bits (CLC, STD, ...). */
-  setFlagBits(mask: number, on: boolean): void {
-    this.flags = (this.getFlags() & ~mask) | (on ? mask : 0);
-    this.lazy = 0;
-  }
-
-  /** Jcc/SETcc/CMOVcc conditions, indexed by the low nibble of the opcode. */
-  testCondition(cc: number): boolean {
-    let t: boolean;
-    switch (cc >> 1) {
-      case 0: t = this.getOF() !== 0; break;
-      case 1: t = this.getCF() !== 0; break;
-      case 2: t = this.getZF() !== 0; break;
-      case 3: t = this.getCF() !== 0 || this.getZF() !== 0; break;
-      case 4: t = this.getSF() !== 0; break;
-      case 5: t = this.getPF() !== 0; break;
-      case 6: t = (this.getSF() !== 0) !== (this.getOF() !== 0); break;
-      default: t = this.getZF() !== 0 || (this.getSF() !== 0) !== (this.getOF() !== 0); break;
-    }
-    return (cc & 1) !== 0 ? !t : t;
   }
 
   // =====================================================================
@@ -1189,7 +932,7 @@ export class Cpu {
   /** Far jump/call/return target load: real mode, or protected mode through the descriptor tables. */
   loadCsFar(selector: number, offset: number): void {
     if (this.protectedMode && (this.flags & VM) === 0) {
-      this.loadCodeSegmentProtected(selector);
+      loadCodeSegmentProtected(this, selector);
     } else {
       this.loadSegmentReal(CS, selector);
     }
@@ -1199,66 +942,12 @@ export class Cpu {
 
   /** Load a data or stack segment register (MOV Sreg, POP Sreg, LDS ...), in the current mode. */
   loadSegment(seg: number, selector: number): void {
-    if (this.protectedMode && (this.flags & VM) === 0) this.loadSegmentProtected(seg, selector);
+    if (this.protectedMode && (this.flags & VM) === 0) loadSegmentProtected(this, seg, selector);
     else this.loadSegmentReal(seg, selector);
   }
 
-  /** Read an 8-byte descriptor from the GDT or LDT; #GP(selector) when outside the table. */
-  readDescriptor(selector: number): [number, number] {
-    const index = selector & ~7;
-    const local = (selector & 4) !== 0;
-    const base = local ? this.ldtr.base : this.gdtrBase;
-    const limit = local ? this.ldtr.limit : this.gdtrLimit;
-    if (index + 7 > limit) throw new GuestFault(VEC_GP, selector & 0xfffc);
-    const lin = (base + index) | 0;
-    return [this.readLinear32(lin), this.readLinear32((lin + 4) | 0)];
-  }
-
-  /** Decode a segment descriptor's base, limit and attributes into the hidden cache layout. */
-  static decodeDescriptor(lo: number, hi: number): { base: number; limit: number; attributes: number } {
-    const base = ((lo >>> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000)) >>> 0;
-    let limit = (lo & 0xffff) | (hi & 0xf0000);
-    const attributes = ((hi >>> 8) & 0xff) | ((hi >>> 8) & 0xf000);
-    if (attributes & ATTR_G) limit = ((limit << 12) | 0xfff) >>> 0;
-    return { base, limit, attributes };
-  }
-
-  private loadSegmentProtected(seg: number, selector: number): void {
-    selector &= 0xffff;
-    if ((selector & 0xfffc) === 0) {
-      if (seg === SS) throw new GuestFault(VEC_GP, 0);
-      // A null selector makes the register unusable; a later access faults.
-      this.segSel[seg] = selector;
-      this.segAttr[seg] = 1 << 16;
-      this.segLimit[seg] = -1; // every access is beyond the limit
-      return;
-    }
-    const [lo, hi] = this.readDescriptor(selector);
-    const d = Cpu.decodeDescriptor(lo, hi);
-    const s = (d.attributes & 0x10) !== 0;
-    const code = (d.attributes & 0x8) !== 0;
-    const readable = !code || (d.attributes & 0x2) !== 0;
-    if (!s || !readable || (seg === SS && (code || (d.attributes & 0x2) === 0))) throw new GuestFault(VEC_GP, selector & 0xfffc);
-    if ((d.attributes & 0x80) === 0) throw new GuestFault(seg === SS ? VEC_SS : 11, selector & 0xfffc);
-    this.loadSegmentCache(seg, selector, d.base, d.limit, d.attributes);
-    if (seg === SS) this.cpl = selector & 3;
-  }
-
-  private loadCodeSegmentProtected(selector: number): void {
-    selector &= 0xffff;
-    if ((selector & 0xfffc) === 0) throw new GuestFault(VEC_GP, 0);
-    const [lo, hi] = this.readDescriptor(selector);
-    const d = Cpu.decodeDescriptor(lo, hi);
-    if ((d.attributes & 0x18) !== 0x18) {
-      throw new Unimplemented(`far transfer through a system descriptor (selector ${selector.toString(16)}h)`);
-    }
-    if ((d.attributes & 0x80) === 0) throw new GuestFault(11, selector & 0xfffc);
-    if (d.attributes & ATTR_L) throw new Unimplemented('64-bit code segments');
-    this.loadSegmentCache(CS, (selector & ~3) | this.cpl, d.base, d.limit, d.attributes);
-  }
-
   // =====================================================================
-  // Interrupts and exceptions
+  // Interrupts and exceptions (delivery is in ./interrupts.ts)
   // =====================================================================
 
   private acceptExternalInterrupt(): void {
@@ -1266,84 +955,18 @@ export class Cpu {
     this.startEip = this.eip;
     this.startEsp = this.reg32[4];
     try {
-      this.deliverInterrupt(vector, INT_EXTERNAL, -1);
+      interrupts.deliverInterrupt(this, vector, interrupts.INT_EXTERNAL, -1);
     } catch (e) {
       this.handleThrow(e);
     }
   }
 
-  /** INT n / INT3 / INTO: a software interrupt; EIP already points past the instruction. */
-  softwareInterrupt(vector: number): void {
-    if (this.debugArmed && this.debug.softwareInterrupts[vector] !== 0 && !this.debug.skipping) {
-      // Stop before the INT: it runs when the guest resumes.
-      this.eip = this.startEip;
-      this.reg32[4] = this.startEsp;
-      this.sliceLeft++;
-      this.debug.skipAt = (this.segBase[CS] + this.startEip) >>> 0;
-      this.debugStop({ kind: 'software-interrupt', vector });
-      return;
-    }
-    this.suppressTrap = true;
-    this.deliverInterrupt(vector, INT_SOFTWARE, -1);
-  }
-
   /**
-   * Deliver an exception. A fault while delivering one becomes #DF (SDM vol. 3
-   * §6.15, table 6-5); a fault while delivering #DF shuts the processor down.
+   * Deliver an exception (see ./interrupts.ts). `intercepted`: a guest-debug
+   * intercept already stopped for it.
    */
   deliverException(vector: number, errorCode: number, intercepted = false): void {
-    if (this.debugArmed && !intercepted && this.debug.exceptions[vector] !== 0 && this.deliveringException < 0) {
-      // Stop with the state of the fault (trap: after the instruction); deliver on resume.
-      this.debug.pendingException = { vector, errorCode };
-      this.debugStop({ kind: 'exception', vector, errorCode });
-      return;
-    }
-    const first = this.deliveringException;
-    if (first === VEC_DF) throw TRIPLE_FAULT;
-    if (first >= 0) {
-      const firstContributory = Cpu.isContributory(first);
-      const secondContributory = Cpu.isContributory(vector);
-      if ((firstContributory && secondContributory) || (first === 14 && (secondContributory || vector === 14))) {
-        vector = VEC_DF;
-        errorCode = 0;
-      }
-    }
-    this.deliveringException = vector;
-    this.suppressTrap = true;
-    try {
-      this.deliverInterrupt(vector, INT_EXCEPTION, errorCode);
-    } catch (e) {
-      if (!(e instanceof GuestFault)) throw e;
-      this.deliverException(e.vector, e.errorCode);
-    } finally {
-      this.deliveringException = first;
-    }
-  }
-
-  /** Contributory exceptions (SDM vol. 3 table 6-4): #DE, #TS, #NP, #SS, #GP. */
-  private static isContributory(v: number): boolean {
-    return v === 0 || (v >= 10 && v <= 13);
-  }
-
-  /** Transfer control through the IVT (real mode) or the IDT (protected mode). */
-  deliverInterrupt(vector: number, kind: number, errorCode: number): void {
-    if (this.protectedMode) {
-      throw new Unimplemented(`protected-mode interrupt delivery (vector ${vector})`);
-    }
-    // Real mode (SDM vol. 3 §20.1.4): the IVT entry must lie within the IDTR limit.
-    if (vector * 4 + 3 > this.idtrLimit) throw new GuestFault(VEC_GP, vector * 8 + 2);
-    const entry = (this.idtrBase + vector * 4) | 0;
-    const ip = this.readLinear16(entry);
-    const cs = this.readLinear16((entry + 2) | 0);
-    this.push16(this.getFlags());
-    this.push16(this.segSel[CS]);
-    this.push16(this.eip);
-    this.flags = this.getFlags() & ~(IF | TF | AC | RF);
-    this.lazy = 0;
-    this.loadSegmentReal(CS, cs);
-    this.eip = ip;
-    void kind;
-    void errorCode;
+    interrupts.deliverException(this, vector, errorCode, intercepted);
   }
 
   /** End the run with an internal error: the core does not implement `what`. */
@@ -1368,8 +991,3 @@ export class Cpu {
   }
 }
 
-/** Thrown to end a run with a triple fault (shutdown). */
-const TRIPLE_FAULT = { tripleFault: true } as const;
-
-export { REG8_OFFSET, PARITY };
-export { CF, PF, AF, ZF, SF, OF, IF, TF };

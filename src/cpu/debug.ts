@@ -3,7 +3,8 @@
 // magic breakpoint). The Cpu consults it only while `Cpu.debugArmed` is set,
 // through a separate interpreter loop, so an unarmed guest pays nothing.
 
-import type { CpuMode } from './state';
+import type { Cpu } from './cpu';
+import { CS, type CpuMode } from './state';
 
 /** What a debug stop of the core was for; the VMM turns it into a `debug` exit. */
 export type CpuDebugEvent =
@@ -76,4 +77,31 @@ export class CpuDebug {
     this.event = null;
     return e;
   }
+}
+
+/**
+ * One instruction under guest debug: the breakpoint check before it, the
+ * mode-change check after it. Used instead of `step` while `debugArmed`.
+ */
+export function stepWithDebug(cpu: Cpu): void {
+  const d = cpu.debug;
+  const linear = (cpu.segBase[CS] + cpu.eip) >>> 0;
+  d.skipping = linear === d.skipAt;
+  d.skipAt = -1;
+  if (!d.skipping && d.hasBreakpoint(linear)) {
+    cpu.sliceLeft++; // not executed
+    d.skipAt = linear;
+    cpu.debugStop({ kind: 'breakpoint', linear });
+    return;
+  }
+  if (!d.modeChanges) {
+    cpu.step();
+    d.skipping = false;
+    return;
+  }
+  const before = cpu.mode();
+  cpu.step();
+  d.skipping = false;
+  const after = cpu.mode();
+  if (after !== before) cpu.debugStop({ kind: 'mode-change', from: before, to: after });
 }

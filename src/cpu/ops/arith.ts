@@ -2,7 +2,8 @@
 // forms (00-3D, 80-83), INC/DEC (40-4F, FE/FF /0 /1), TEST (84/85, A8/A9,
 // F6/F7 /0 /1), NOT and NEG (F6/F7 /2 /3).
 
-import { Cpu, LAZY_ADD, LAZY_LOGIC, LAZY_SUB } from '../cpu';
+import { Cpu } from '../cpu';
+import { LAZY_ADD, LAZY_LOGIC, LAZY_SUB } from '../flags';
 import { EAX } from '../state';
 import { OpTable, define, defineGroup } from './table';
 

@@ -4,7 +4,9 @@
 // where the SDM leaves them open (AAA/AAS), OF cleared (DAA/DAS/AAA/AAS/AAM),
 // and for AAD the flags of the byte addition AL + AH * imm8 it performs.
 
-import { Cpu, GuestFault, LAZY_ADD } from '../cpu';
+import { Cpu } from '../cpu';
+import { GuestFault } from '../faults';
+import { LAZY_ADD } from '../flags';
 import { AF, CF, VEC_DE } from '../state';
 import { OpTable, define } from './table';
 

@@ -3,7 +3,8 @@
 // (0F BC BD), BSWAP (0F C8-CF), SETcc (0F 90-9F), CMOVcc (0F 40-4F), XADD
 // (0F C0 C1), CMPXCHG (0F B0 B1) and CMPXCHG8B (0F C7 /1).
 
-import { Cpu, LAZY_ADD, LAZY_SUB, OpHandler } from '../cpu';
+import { Cpu, OpHandler } from '../cpu';
+import { LAZY_ADD, LAZY_SUB } from '../flags';
 import { CF, EAX, EBX, ECX, EDX, ZF } from '../state';
 import { OpTable, define, defineGroup } from './table';
 

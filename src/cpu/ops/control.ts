@@ -3,6 +3,7 @@
 // INT3/INT n/INTO/INT1 (CC CD CE F1) and IRET (CF).
 
 import { Cpu } from '../cpu';
+import { softwareInterrupt } from '../interrupts';
 import { CS, ECX, IF, OF, VEC_BP, VEC_DB, VEC_OF } from '../state';
 import { OpTable, define, defineGroup } from './table';
 
@@ -162,12 +163,12 @@ export function installControl(t: OpTable): void {
   define(t, 0xcb, (cpu) => returnFar(cpu, 0));
 
   // CC INT3, CD INT n, CE INTO, F1 INT1 (ICEBP), CF IRET.
-  define(t, 0xcc, (cpu) => cpu.softwareInterrupt(VEC_BP));
-  define(t, 0xcd, (cpu) => cpu.softwareInterrupt(cpu.fetch8()));
+  define(t, 0xcc, (cpu) => softwareInterrupt(cpu, VEC_BP));
+  define(t, 0xcd, (cpu) => softwareInterrupt(cpu, cpu.fetch8()));
   define(t, 0xce, (cpu) => {
-    if (cpu.getOF() & OF) cpu.softwareInterrupt(VEC_OF);
+    if (cpu.getOF() & OF) softwareInterrupt(cpu, VEC_OF);
   });
-  define(t, 0xf1, (cpu) => cpu.softwareInterrupt(VEC_DB));
+  define(t, 0xf1, (cpu) => softwareInterrupt(cpu, VEC_DB));
   define(t, 0xcf, (cpu) => interruptReturn(cpu));
 
   // FA CLI / FB STI: STI starts a one-instruction interrupt shadow when it sets IF.

@@ -3,7 +3,8 @@
 // SALC (D6), BOUND (62), UD2 (0F 0B), CPUID (0F A2), RDTSC (0F 31),
 // INVD/WBINVD (0F 08 09) and the hint NOPs (0F 18, 0F 1F).
 
-import { Cpu, GuestFault, OpHandler } from '../cpu';
+import { Cpu, OpHandler } from '../cpu';
+import { GuestFault } from '../faults';
 import { CF, CR0_EM, CR0_MP, CR0_TS, DF, EAX, EBX, ECX, EDX, VEC_BR, VEC_NM } from '../state';
 import { OpTable, define } from './table';
 

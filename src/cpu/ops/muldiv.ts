@@ -12,7 +12,8 @@
 // splitting in doubles (every intermediate stays below 2^53); nothing here
 // allocates.
 
-import { Cpu, GuestFault } from '../cpu';
+import { Cpu } from '../cpu';
+import { GuestFault } from '../faults';
 import { CF, EAX, EDX, OF, VEC_DE } from '../state';
 import { OpTable, define, defineGroup } from './table';
 

@@ -16,7 +16,8 @@
 // REP MOVS and REP STOS forward within one RAM page of each operand take a
 // bulk fast path with the same results as the iteration-by-iteration loop.
 
-import { Cpu, LAZY_SUB } from '../cpu';
+import { Cpu } from '../cpu';
+import { LAZY_SUB } from '../flags';
 import { PageKind } from '../bus';
 import { CR0_PG, DF, DS, ECX, EDI, ES, ESI } from '../state';
 import { OpTable, define } from './table';

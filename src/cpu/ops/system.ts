@@ -4,7 +4,9 @@
 // 0F 02 LAR, 0F 03 LSL), CLTS (0F 06), control and debug registers (0F 20-23)
 // and model-specific registers (0F 30 WRMSR, 0F 32 RDMSR).
 
-import { Cpu, GuestFault, OpHandler } from '../cpu';
+import { Cpu, OpHandler } from '../cpu';
+import { GuestFault } from '../faults';
+import { decodeDescriptor, readDescriptor } from '../segments';
 import {
   ATTR_UNUSABLE, CR0_AM, CR0_CD, CR0_EM, CR0_ET, CR0_MP, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_WP, EAX, ECX,
   EDX, VEC_DB, VEC_GP, VM,
@@ -135,8 +137,8 @@ function opLldt(cpu: Cpu): void {
     return;
   }
   if (selector & 4) throw new GuestFault(VEC_GP, selector & 0xfffc);
-  const [lo, hi] = cpu.readDescriptor(selector);
-  const d = Cpu.decodeDescriptor(lo, hi);
+  const [lo, hi] = readDescriptor(cpu, selector);
+  const d = decodeDescriptor(lo, hi);
   if ((d.attributes & 0x1f) !== 0x02) throw new GuestFault(VEC_GP, selector & 0xfffc);
   if ((d.attributes & 0x80) === 0) throw new GuestFault(VEC_NP, selector & 0xfffc);
   ldtr.selector = selector;
@@ -156,8 +158,8 @@ function opLtr(cpu: Cpu): void {
   const selector = cpu.readE16();
   if ((selector & 0xfffc) === 0) cpu.generalProtection(0);
   if (selector & 4) throw new GuestFault(VEC_GP, selector & 0xfffc);
-  const [lo, hi] = cpu.readDescriptor(selector);
-  const d = Cpu.decodeDescriptor(lo, hi);
+  const [lo, hi] = readDescriptor(cpu, selector);
+  const d = decodeDescriptor(lo, hi);
   const type = d.attributes & 0x1f;
   if (type !== 0x01 && type !== 0x09) throw new GuestFault(VEC_GP, selector & 0xfffc);
   if ((d.attributes & 0x80) === 0) throw new GuestFault(VEC_NP, selector & 0xfffc);

@@ -2,7 +2,8 @@
 // the 0F two-byte map. Each group file installs its handlers, named after the
 // encoding they implement (Intel's operand notation: Eb, Gv, Iz ...).
 
-import { Cpu, OpHandler, Unimplemented } from '../cpu';
+import { Cpu, OpHandler } from '../cpu';
+import { Unimplemented } from '../faults';
 import { installArith } from './arith';
 import { installBcd } from './bcd';
 import { installBits } from './bits';
