@@ -122,6 +122,12 @@ export class Cpu extends LazyFlags {
   private fetchLo = 1;
   private fetchHi = 0;
   private fetchDelta = 0;
+  /**
+   * Guest debug armed and nothing to check per instruction inside the fetch
+   * window: no breakpoint on its page, no mode-change intercept. Instructions
+   * there run without the guest-debug step (see runSlice).
+   */
+  private fetchWindowQuiet = false;
 
   // ---- Run state. ----
   halted = false;
@@ -356,9 +362,12 @@ export class Cpu extends LazyFlags {
     const trap = (this.flags & TF) !== 0;
     try {
       if (this.debugArmed) {
+        const d = this.debug;
         while (this.sliceLeft > 0) {
           this.sliceLeft--;
-          stepWithDebug(this);
+          const eip = this.eip;
+          if (eip <= this.fetchHi && eip >= this.fetchLo && this.fetchWindowQuiet && d.skipAt < 0) this.step();
+          else stepWithDebug(this);
         }
       } else {
         while (this.sliceLeft > 0) {
@@ -431,6 +440,7 @@ export class Cpu extends LazyFlags {
   setDebug(config: Parameters<CpuDebug['configure']>[0]): void {
     this.debug.configure(config);
     this.debugArmed = this.debug.armed;
+    this.invalidateFetch(); // its fetchWindowQuiet was for the old breakpoints
   }
 
   /**
@@ -619,6 +629,7 @@ export class Cpu extends LazyFlags {
       this.fetchLo = Math.max(0, eip - pageOffset);
       this.fetchHi = Math.min(limit, eip + (0xfff - pageOffset));
       this.fetchDelta = p - eip;
+      this.fetchWindowQuiet = !this.debug.modeChanges && !this.debug.hasBreakpointOnPage(lin);
       return this.ram[p];
     }
     return this.memory.readSlow(p >>> 0, 1, true);

@@ -68,6 +68,11 @@ export class CpuDebug {
     );
   }
 
+  /** A breakpoint somewhere on the 4 KiB linear page of `linear`. */
+  hasBreakpointOnPage(linear: number): boolean {
+    return this.breakpointPages[linear >>> 12] !== 0;
+  }
+
   hasBreakpoint(linear: number): boolean {
     return this.breakpointPages[linear >>> 12] !== 0 && this.breakpoints.has(linear);
   }
