@@ -25,7 +25,7 @@ import { stringInstruction } from './ops/string';
 import { getSregs, loadCodeSegmentProtected, loadSegmentProtected, setSregs } from './segments';
 import {
   ATTR_DB, ATTR_REAL_CODE, ATTR_REAL_DATA, CR0_ET, CR0_PE, CR0_PG, CS, CpuMode, CpuState, DS, ES, FIXED1, FS,
-  GS, IF, Regs, SS, Segment, Sregs, TF, VEC_DB, VEC_GP, VEC_SS, VM,
+  GS, IF, Regs, SS, Segment, Sregs, TF, VEC_DB, VEC_GP, VEC_SS, VEC_UD, VM,
 } from './state';
 
 /** Why `Cpu.run` returned. */
@@ -53,6 +53,14 @@ const REG8_OFFSET = new Uint8Array([0, 4, 8, 12, 1, 5, 9, 13]);
 
 /** IA32_PAT after reset, each half: WB WT UC- UC (SDM vol. 3 §11.12.4). */
 const PAT_DEFAULT = 0x00070406;
+
+/** One-byte opcodes that may take LOCK: the ALU ops, groups 80-83, XCHG, F6/F7 (NOT, NEG), FE/FF (INC, DEC). */
+const LOCKABLE = new Uint8Array(256);
+for (const op of [0x00, 0x01, 0x08, 0x09, 0x10, 0x11, 0x18, 0x19, 0x20, 0x21, 0x28, 0x29, 0x30, 0x31,
+  0x80, 0x81, 0x82, 0x83, 0x86, 0x87, 0xf6, 0xf7, 0xfe, 0xff]) LOCKABLE[op] = 1;
+/** 0F opcodes that may take LOCK: BTS, BTR, BTC (incl. BA), CMPXCHG, XADD, CMPXCHG8B. */
+const LOCKABLE_0F = new Uint8Array(256);
+for (const op of [0xab, 0xb3, 0xbb, 0xba, 0xb0, 0xb1, 0xc0, 0xc1, 0xc7]) LOCKABLE_0F[op] = 1;
 
 /** Prefix bytes (segment overrides, 66, 67, LOCK, REPNE, REP). */
 const IS_PREFIX = new Uint8Array(256);
@@ -519,11 +527,28 @@ export class Cpu extends LazyFlags {
       if (n >= 14) throw new GuestFault(VEC_GP, 0);
       op = this.fetch8();
       if (IS_PREFIX[op] === 0) {
-        this.dispatch(op);
+        if (this.lockPrefix) this.dispatchLocked(op);
+        else this.dispatch(op);
         this.resetPrefixes();
         return;
       }
     }
+  }
+
+  /**
+   * LOCK belongs only on the read-modify-write instructions (SDM vol. 2,
+   * LOCK): any other opcode is #UD. Those handlers check themselves that the
+   * destination is memory.
+   */
+  private dispatchLocked(op: number): void {
+    if (op === 0x0f) {
+      const op2 = this.fetch8();
+      if (LOCKABLE_0F[op2] === 0) throw new GuestFault(VEC_UD, -1);
+      this.dispatch0f(op2);
+      return;
+    }
+    if (LOCKABLE[op] === 0) throw new GuestFault(VEC_UD, -1);
+    this.dispatch(op);
   }
 
   /**

@@ -302,6 +302,21 @@ describe('ops group B: misc.ts', () => {
   });
 });
 
+describe('LOCK prefix', () => {
+  it('is #UD on an instruction that cannot be locked, and on a register destination', () => {
+    for (const code of ['f0 88 07 f4', 'f0 8b 07 f4', 'f0 90 f4', 'f0 0f a3 07 f4', 'f0 01 c0 f4', 'f0 39 07 f4']) {
+      const m = machine(code);
+      assert.equal(run(m), VEC_UD, code);
+    }
+  });
+
+  it('is allowed on read-modify-write instructions with a memory destination', () => {
+    // lock add [bx], ax ; lock inc word [bx] ; lock bts [bx], ax ; lock xadd [bx], ax ; hlt
+    const m = machine('f0 01 07 f0 ff 07 f0 0f ab 07 f0 0f c1 07 f4');
+    assert.equal(run(m), -1);
+  });
+});
+
 describe('ops group B: system.ts', () => {
   it('LGDT/LIDT (16-bit: 24-bit base), SGDT/SIDT store the full base', () => {
     // lgdt [100h]; o32 lgdt [108h]; sgdt [110h]; lidt [100h]; o32 sidt [118h]; hlt
