@@ -26,6 +26,8 @@ interface Guest {
   input?: GuestInput[];
   /** Ends in a triple fault instead of an exit through port F4h. */
   tripleFault?: boolean;
+  /** Resets the machine on purpose: QEMU must reboot rather than exit. */
+  resets?: boolean;
   /** Extra checks on vmexit's run. */
   extra?: (r: PcRunResult) => void;
 }
@@ -51,6 +53,7 @@ const GUESTS: Guest[] = [
   { name: 'disk (hard disk, CHS and LBA)', source: 'disk', drive: 'hard', patterned: true, budget: 100_000_000 },
   { name: 'timers', source: 'timers', drive: 'floppy', budget: 200_000_000 },
   { name: 'exceptions', source: 'exceptions', drive: 'floppy', budget: 50_000_000 },
+  { name: 'reset (keyboard controller FEh, port 92h bit 0)', source: 'reset', drive: 'floppy', budget: 100_000_000, resets: true },
   { name: 'memory size (CMOS, INT 12h, INT 15h 88h/E801h/E820h)', source: 'memory', drive: 'floppy', budget: 50_000_000 },
   {
     name: 'keyboard',
@@ -105,7 +108,7 @@ function qemu(guest: Guest): Promise<QemuResult> {
     const serialInput = guest.input?.filter((i) => i.via === 'serial').map((i) => i.text).join('');
     // Typed keys go through QEMU's monitor once the guest has printed the cue.
     const keys = guest.input?.filter((i) => i.via !== 'serial').map((i) => ({ after: i.after, text: i.text }));
-    p = runQemu(file, guest.drive, { serialInput: serialInput || undefined, keys });
+    p = runQemu(file, guest.drive, { serialInput: serialInput || undefined, keys, reboot: guest.resets });
     qemuCache.set(guest, p);
   }
   return p;

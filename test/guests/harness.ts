@@ -155,7 +155,7 @@ function sendKeys(monitorPath: string, text: string): void {
 export function runQemu(
   image: string,
   drive: 'floppy' | 'hard',
-  options: { timeoutMs?: number; serialInput?: string; keys?: { after: string; text: string }[] } = {},
+  options: { timeoutMs?: number; serialInput?: string; keys?: { after: string; text: string }[]; reboot?: boolean } = {},
 ): Promise<QemuResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   // Typed keys go through QEMU's monitor (`sendkey`) on a socket of their own.
@@ -163,7 +163,9 @@ export function runQemu(
   const monitorPath = keys.length > 0 ? path.join(os.tmpdir(), `vmexit-qemu-${process.pid}-${Date.now()}.sock`) : null;
   const args = [
     '-accel', 'tcg', '-m', '32', '-display', 'none', '-serial', 'stdio',
-    '-monitor', monitorPath ? `unix:${monitorPath},server=on,wait=off` : 'none', '-no-reboot',
+    '-monitor', monitorPath ? `unix:${monitorPath},server=on,wait=off` : 'none',
+    // A reset ends QEMU unless the guest is about resets (a triple fault must end it).
+    ...(options.reboot ? [] : ['-no-reboot']),
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
     '-drive', `file=${image},format=raw,if=${drive === 'floppy' ? 'floppy' : 'ide'},snapshot=on`,
     '-boot', drive === 'floppy' ? 'a' : 'c',
