@@ -2,7 +2,7 @@
 // the VmexitRuntime (which knows nothing of DAP), the symbol service and the
 // evaluator. One thread per vCPU; a stop stops all.
 
-import { Handles, InitializedEvent, LoggingDebugSession, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, Event } from '@vscode/debugadapter';
+import { InitializedEvent, LoggingDebugSession, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, Event } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { decodeBackward, decodeForward, DecodedInstruction } from './disassembler';
 import { EXCEPTION_FILTERS, toExceptionFilters } from './exceptionFilters';
@@ -14,6 +14,9 @@ import { OutputChannel, RuntimeListener, VmexitRuntime } from './runtime';
 import type { StopReport } from './stopReasons';
 import { TableSymbols, SymbolService } from './symbolService';
 import { BreakpointRequest } from './breakpoints';
+import { customHandler } from './customRequests';
+import { deviceNodes } from './devicesView';
+import { VariableStore } from './variableStore';
 
 const THREAD_ID = 1;
 
@@ -28,7 +31,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   private runtime: VmexitRuntime | null = null;
   private symbols: SymbolService = new TableSymbols();
   private evaluator: Evaluator | null = null;
-  private variables = new Handles<() => StateNode[]>();
+  private variables = new VariableStore();
   private frames: Frame[] = [];
   private configurationDone: () => void = () => {};
   private readonly configured: Promise<void>;
@@ -87,7 +90,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       supportsTerminateRequest: true,
       supportsDataBreakpoints: true,
       supportsExceptionFilterOptions: true,
-      supportsExceptionInfoRequest: false,
+      supportsExceptionInfoRequest: true,
       exceptionBreakpointFilters: EXCEPTION_FILTERS,
     };
     this.sendResponse(response);
@@ -177,7 +180,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   protected restartRequest(response: DebugProtocol.RestartResponse): void {
     const rt = this.need(response);
     if (!rt) return;
-    this.attempt(response, () => rt.restart());
+    this.attempt(response, () => this.resume(() => rt.restart()));
   }
 
   // ---- Execution -------------------------------------------------------------------
@@ -186,6 +189,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     const rt = this.needStopped(response);
     if (!rt) return;
     response.body = { allThreadsContinued: true };
+    this.variables.reset();
     this.attempt(response, () => rt.continue());
   }
 
@@ -196,23 +200,29 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     this.sendResponse(response);
   }
 
+  /** Run or step: the stop's variable references are void from here on. */
+  private resume(go: () => void): void {
+    this.variables.reset();
+    go();
+  }
+
   private granularity(g: DebugProtocol.SteppingGranularity | undefined): 'instruction' | 'line' {
     return g === 'instruction' ? 'instruction' : 'line';
   }
 
   protected nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
     const rt = this.needStopped(response);
-    if (rt) this.attempt(response, () => rt.next(this.granularity(args.granularity)));
+    if (rt) this.attempt(response, () => this.resume(() => rt.next(this.granularity(args.granularity))));
   }
 
   protected stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
     const rt = this.needStopped(response);
-    if (rt) this.attempt(response, () => rt.stepIn(this.granularity(args.granularity)));
+    if (rt) this.attempt(response, () => this.resume(() => rt.stepIn(this.granularity(args.granularity))));
   }
 
   protected stepOutRequest(response: DebugProtocol.StepOutResponse): void {
     const rt = this.needStopped(response);
-    if (rt) this.attempt(response, () => rt.stepOut());
+    if (rt) this.attempt(response, () => this.resume(() => rt.stepOut()));
   }
 
   // ---- Threads, stack, variables ---------------------------------------------------
@@ -260,19 +270,20 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     if (!rt) return;
     response.body = {
       scopes: [
-        { name: 'Registers', presentationHint: 'registers', variablesReference: this.variables.create(() => generalRegisters(rt)), expensive: false },
-        { name: 'Segments', variablesReference: this.variables.create(() => segmentRegisters(rt)), expensive: false },
-        { name: 'System', variablesReference: this.variables.create(() => systemRegisters(rt)), expensive: false },
+        { name: 'Registers', presentationHint: 'registers', variablesReference: this.variables.scope('Registers', () => generalRegisters(rt)), expensive: false },
+        { name: 'Segments', variablesReference: this.variables.scope('Segments', () => segmentRegisters(rt)), expensive: false },
+        { name: 'System', variablesReference: this.variables.scope('System', () => systemRegisters(rt)), expensive: false },
+        { name: 'Devices', variablesReference: this.variables.scope('Devices', () => deviceNodes(rt)), expensive: false },
       ],
     };
     this.sendResponse(response);
   }
 
-  private toVariable(node: StateNode): DebugProtocol.Variable {
+  private toVariable(node: StateNode, parent: number): DebugProtocol.Variable {
     const v: DebugProtocol.Variable = {
       name: node.name,
       value: node.value,
-      variablesReference: node.children ? this.variables.create(node.children) : 0,
+      variablesReference: node.children ? this.variables.child(parent, node.name) : 0,
     };
     if (node.type) v.type = node.type;
     if (node.evaluateName) v.evaluateName = node.evaluateName;
@@ -284,8 +295,10 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   protected variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
     const rt = this.needStopped(response);
     if (!rt) return;
-    const nodes = this.variables.get(args.variablesReference);
-    response.body = { variables: nodes ? nodes().map((n) => this.toVariable(n)) : [] };
+    const nodes = this.variables.children(args.variablesReference)?.nodes ?? [];
+    const start = args.start ?? 0;
+    const page = args.count ? nodes.slice(start, start + args.count) : nodes.slice(start);
+    response.body = { variables: page.map((n) => this.toVariable(n, args.variablesReference)) };
     this.sendResponse(response);
   }
 
@@ -294,12 +307,12 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     if (!rt || !this.evaluator) return;
     const evaluator = this.evaluator;
     this.attempt(response, () => {
-      const nodes = this.variables.get(args.variablesReference);
-      const node = nodes?.().find((n) => n.name === args.name);
+      const node = this.variables.children(args.variablesReference)?.nodes.find((n) => n.name === args.name);
       if (!node) throw new Error(`no variable '${args.name}' here`);
       if (!node.set) throw new Error(`'${args.name}' cannot be changed`);
       node.set(evaluator.evaluate(args.value).value);
-      const fresh = nodes?.().find((n) => n.name === args.name) ?? node;
+      this.variables.invalidateValues();
+      const fresh = this.variables.children(args.variablesReference)?.nodes.find((n) => n.name === args.name) ?? node;
       response.body = { value: fresh.value };
     });
   }
@@ -345,6 +358,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
         if (!node?.set) throw new Error(`register '${target.name}' cannot be changed`);
         node.set(value);
       }
+      this.variables.invalidateValues();
       const after = evaluator.evaluate(args.expression);
       response.body = { value: this.formatValue(after.value, after.size) };
     });
@@ -389,6 +403,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       const data = new Uint8Array(Buffer.from(args.data, 'base64'));
       const n = place.space === 'physical' ? rt.writePhysical(place.address, data) : rt.writeLinear(place.address, data);
       if (n === 0 && data.length > 0 && !args.allowPartial) throw new Error(`memory at ${hex(place.address, 8)} is not writable RAM`);
+      this.variables.invalidateValues();
       response.body = { bytesWritten: n };
     });
   }
@@ -571,14 +586,31 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
 
   // ---- Custom requests -------------------------------------------------------------------
 
-  protected customRequest(command: string, response: DebugProtocol.Response): void {
-    if (command === 'vmexit.screen') {
-      const rt = this.need(response);
-      if (!rt) return;
-      response.body = { rows: rt.machine.textScreen() };
-      this.sendResponse(response);
+  protected customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
+    const handler = customHandler(command);
+    if (!handler) {
+      this.sendErrorResponse(response, { id: 1010, format: `unknown request '${command}'` });
       return;
     }
-    this.sendErrorResponse(response, { id: 1010, format: `unknown request '${command}'` });
+    const rt = this.need(response);
+    if (!rt) return;
+    this.attempt(response, () => (response.body = handler(rt, args)));
+  }
+
+  protected exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+    const rt = this.needStopped(response);
+    if (!rt) return;
+    const e = rt.lastStop?.exception;
+    if (!e) {
+      this.sendErrorResponse(response, { id: 1011, format: `the guest did not stop for an exception (${rt.lastStop?.description ?? 'not stopped yet'})` });
+      return;
+    }
+    response.body = {
+      exceptionId: e.id,
+      description: e.description,
+      breakMode: e.breakMode,
+      details: { message: e.details ?? e.description, typeName: e.id },
+    };
+    this.sendResponse(response);
   }
 }

@@ -1,10 +1,12 @@
 // The machine state as a tree of named values for the Variables view:
 // general registers sized to the mode, EFLAGS with its bits, segment
 // registers with their hidden descriptor caches, control registers decoded,
-// GDTR/IDTR/LDTR/TR and the mode. DAP-free: the adapter turns nodes into
+// GDTR/IDTR/LDTR/TR with their tables (descriptorView.ts), the debug
+// registers and the mode. DAP-free: the adapter turns nodes into
 // variables and references. Editable nodes carry a `set`.
 
-import { ATTR_AVL, ATTR_DB, ATTR_DPL_SHIFT, ATTR_G, ATTR_L, ATTR_P, ATTR_S, ATTR_TYPE_CODE, ATTR_UNUSABLE, Regs, Segment, Sregs } from '../vmm/inspect';
+import { ATTR_AVL, ATTR_DB, ATTR_DPL_SHIFT, ATTR_G, ATTR_L, ATTR_P, ATTR_S, ATTR_TYPE_CODE, ATTR_UNUSABLE, describeDevices, getDebugRegisters, Regs, Segment, setDebugRegister, Sregs } from '../vmm/inspect';
+import { descriptorTableEntries, interruptTableEntries, tssFields } from './descriptorView';
 import type { VmexitRuntime } from './runtime';
 import { modeName } from './stopReasons';
 
@@ -170,7 +172,7 @@ export function describeAttributes(attr: number): string {
 
 type SegName = 'es' | 'cs' | 'ss' | 'ds' | 'fs' | 'gs' | 'ldtr' | 'tr';
 
-function segmentNode(runtime: VmexitRuntime, name: SegName, seg: Segment): StateNode {
+function segmentNode(runtime: VmexitRuntime, name: SegName, seg: Segment, extra?: () => StateNode[]): StateNode {
   const realLike = runtime.mode() === 'real' || runtime.mode() === 'vm86' || runtime.mode() === 'big-real';
   const edit = (change: (s: Segment) => void): void => withSregs(runtime, (s) => change(s[name]));
   return {
@@ -189,6 +191,7 @@ function segmentNode(runtime: VmexitRuntime, name: SegName, seg: Segment): State
       { name: 'base', value: hex(seg.base, 8), memoryReference: hex(seg.base, 8), set: (x) => edit((s) => (s.base = x >>> 0)) },
       { name: 'limit', value: hex(seg.limit, 8), set: (x) => edit((s) => (s.limit = x >>> 0)) },
       { name: 'attributes', value: `${hex(seg.attributes, 5)} (${describeAttributes(seg.attributes)})`, set: (x) => edit((s) => (s.attributes = x >>> 0)) },
+      ...(extra ? extra() : []),
     ],
   };
 }
@@ -213,15 +216,21 @@ function bitsNode(name: string, value: number, bits: readonly [string, number][]
 export function systemRegisters(runtime: VmexitRuntime): StateNode[] {
   const s = runtime.sregs();
   const mode = runtime.mode();
-  const table = (name: 'gdtr' | 'idtr'): StateNode => ({
+  const table = (name: 'gdtr' | 'idtr', entries: () => StateNode[]): StateNode => ({
     name,
     value: `base ${hex(s[name].base, 8)} limit ${hex(s[name].limit, 4)}`,
     memoryReference: hex(s[name].base, 8),
     children: () => [
       { name: 'base', value: hex(s[name].base, 8), memoryReference: hex(s[name].base, 8), set: (x) => withSregs(runtime, (t) => (t[name].base = x >>> 0)) },
       { name: 'limit', value: hex(s[name].limit, 4), set: (x) => withSregs(runtime, (t) => (t[name].limit = x & 0xffff)) },
+      ...entries(),
     ],
   });
+  const ldtEntries = (): StateNode[] =>
+    s.ldtr.selector === 0 && s.ldtr.limit === 0
+      ? []
+      : [{ name: 'entries', value: `${Math.floor((s.ldtr.limit + 1) / 8)} descriptors`, children: () => descriptorTableEntries(runtime, s.ldtr.base, s.ldtr.limit, 4) }];
+  const tss = (): StateNode[] => [{ name: 'TSS', value: `at ${hex(s.tr.base, 8)}`, memoryReference: hex(s.tr.base, 8), children: () => tssFields(runtime) }];
   return [
     { name: 'Mode', value: modeName(mode), type: `${runtime.codeBitness()}-bit code` },
     bitsNode('cr0', s.cr0, CR0_BITS, (x) => withSregs(runtime, (t) => (t.cr0 = x >>> 0))),
@@ -229,11 +238,51 @@ export function systemRegisters(runtime: VmexitRuntime): StateNode[] {
     { name: 'cr3', value: hex(s.cr3, 8), evaluateName: 'cr3', set: (x) => withSregs(runtime, (t) => (t.cr3 = x >>> 0)) },
     bitsNode('cr4', s.cr4, CR4_BITS, (x) => withSregs(runtime, (t) => (t.cr4 = x >>> 0))),
     bitsNode('efer', s.efer, EFER_BITS, (x) => withSregs(runtime, (t) => (t.efer = x >>> 0))),
-    table('gdtr'),
-    table('idtr'),
-    segmentNode(runtime, 'ldtr', s.ldtr),
-    segmentNode(runtime, 'tr', s.tr),
+    table('gdtr', () => descriptorTableEntries(runtime, s.gdtr.base, s.gdtr.limit, 0)),
+    table('idtr', () => {
+      const pic = describeDevices(runtime.machine).pic;
+      return interruptTableEntries(runtime, [pic.master.vectorBase, pic.slave.vectorBase]);
+    }),
+    segmentNode(runtime, 'ldtr', s.ldtr, ldtEntries),
+    segmentNode(runtime, 'tr', s.tr, tss),
+    ...debugRegisterNodes(runtime),
     { name: 'apicBase', value: hex(s.apicBase, 8) },
     { name: 'instructions', value: String(runtime.machine.vcpu.instructions), type: 'retired since power-on' },
   ];
+}
+
+const DR7_RW = ['execute', 'write', 'I/O', 'read/write'] as const;
+const DR7_LEN = ['1 byte', '2 bytes', '8 bytes', '4 bytes'] as const;
+const DR6_BITS: readonly [string, number][] = [['B0', 0], ['B1', 1], ['B2', 2], ['B3', 3], ['BD', 13], ['BS', 14], ['BT', 15]];
+
+/** DR0-DR3, DR6 and DR7 (enables, R/W and LEN per breakpoint decoded). */
+export function debugRegisterNodes(runtime: VmexitRuntime): StateNode[] {
+  const vcpu = runtime.machine.vcpu;
+  const dr = getDebugRegisters(vcpu);
+  const nodes: StateNode[] = ([0, 1, 2, 3] as const).map((i) => ({
+    name: `dr${i}`,
+    value: hex(dr[i], 8),
+    evaluateName: `dr${i}`,
+    memoryReference: hex(dr[i], 8),
+    set: (x: number) => setDebugRegister(vcpu, i, x),
+  }));
+  nodes.push(bitsNode('dr6', dr[6], DR6_BITS, (x) => setDebugRegister(vcpu, 6, x)));
+  const dr7 = dr[7];
+  const enabled = [0, 1, 2, 3].filter((i) => (dr7 >>> (i * 2)) & 3);
+  nodes.push({
+    name: 'dr7',
+    value: `${hex(dr7, 8)} [${enabled.length ? enabled.map((i) => `dr${i} ${DR7_RW[(dr7 >>> (16 + i * 4)) & 3]} ${DR7_LEN[(dr7 >>> (18 + i * 4)) & 3]}`).join('; ') : 'no breakpoint enabled'}]`,
+    evaluateName: 'dr7',
+    set: (x) => setDebugRegister(vcpu, 7, x),
+    children: () => [
+      ...[0, 1, 2, 3].map((i) => ({
+        name: `dr${i}`,
+        value: `L${i}=${(dr7 >>> (i * 2)) & 1} G${i}=${(dr7 >>> (i * 2 + 1)) & 1}, ${DR7_RW[(dr7 >>> (16 + i * 4)) & 3]}, ${DR7_LEN[(dr7 >>> (18 + i * 4)) & 3]}`,
+      })),
+      { name: 'LE', value: String((dr7 >>> 8) & 1) },
+      { name: 'GE', value: String((dr7 >>> 9) & 1) },
+      { name: 'GD', value: String((dr7 >>> 13) & 1), type: 'general detect' },
+    ],
+  });
+  return nodes;
 }

@@ -135,6 +135,12 @@ export class VmexitRuntime {
   /** Wall-clock ms from launch() to the first stop (a figure for the bench). */
   launchToFirstStopMs: number | null = null;
   private launchStarted = 0;
+  private lastStopValue: StopReport | null = null;
+
+  /** Why the guest last stopped (null before the first stop). */
+  get lastStop(): StopReport | null {
+    return this.lastStopValue;
+  }
 
   constructor(
     readonly spec: LaunchSpec,
@@ -412,6 +418,7 @@ export class VmexitRuntime {
 
   private report(report: StopReport): void {
     this.stateValue = 'stopped';
+    this.lastStopValue = report;
     if (this.launchToFirstStopMs === null) this.launchToFirstStopMs = performance.now() - this.launchStarted;
     this.listener.stopped(report);
   }
@@ -468,6 +475,12 @@ export class VmexitRuntime {
             reason: 'exception',
             description: `Triple fault at ${event.where}: the CPU shut down`,
             text: 'Triple fault (shutdown). The state shown is the one before the instruction whose fault could not be delivered.',
+            exception: {
+              id: 'triple fault',
+              description: `Triple fault at ${event.where}: a fault while delivering a double fault; the CPU shut down (${event.reason})`,
+              breakMode: 'unhandled',
+              details: 'The state shown is the one before the instruction whose fault could not be delivered. Restart to run again.',
+            },
           },
         };
       case 'internal-error':
@@ -477,6 +490,7 @@ export class VmexitRuntime {
           report: {
             reason: 'exception',
             description: `Not implemented: ${event.message}`,
+            exception: { id: 'internal error', description: `vmexit does not implement this: ${event.message}`, breakMode: 'unhandled' },
             text: `${event.message} at ${event.cs.toString(16).padStart(4, '0')}:${event.eip.toString(16)} (linear 0x${event.linear.toString(16)}), bytes ${event.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ')}`,
           },
         };

@@ -12,6 +12,19 @@ export interface StopReport {
   /** Longer text (the exception widget). */
   text?: string;
   hitBreakpointIds?: number[];
+  /** For exception-like stops (CPU exceptions, triple fault, intercepts): what the exceptionInfo request answers. */
+  exception?: ExceptionReport;
+}
+
+export interface ExceptionReport {
+  /** Short id: '#GP', 'triple fault', 'INT 10h', 'I/O', 'mode change' … */
+  id: string;
+  /** One line, with the error code decoded. */
+  description: string;
+  /** 'always': a filter the user armed stopped here; 'unhandled': the guest could not handle it (triple fault, internal error). */
+  breakMode: 'always' | 'unhandled';
+  /** Longer text for the exception widget. */
+  details?: string;
 }
 
 /** Exception mnemonics by vector (SDM vol. 3 table 6-1). */
@@ -30,6 +43,36 @@ export const EXCEPTION_TITLES: Readonly<Record<number, string>> = {
 
 export function vectorName(vector: number): string {
   return EXCEPTION_NAMES[vector] ?? `vector ${vector}`;
+}
+
+/** Vectors whose error code names a selector (or an IDT vector): #TS, #NP, #SS, #GP. */
+const SELECTOR_ERROR_CODES = new Set([10, 11, 12, 13]);
+/** Vectors that push an error code. */
+export const ERROR_CODE_VECTORS = new Set([8, 10, 11, 12, 13, 14, 17, 21]);
+
+/** What an exception's error code says, in words. */
+export function decodeErrorCode(vector: number, code: number): string {
+  const raw = `error code 0x${hex(code)}`;
+  if (SELECTOR_ERROR_CODES.has(vector)) {
+    if (code === 0) return `${raw}: no selector (the fault is not about a descriptor)`;
+    const ext = code & 1 ? ', EXT (during delivery of an external event)' : '';
+    if (code & 2) return `${raw}: IDT vector 0x${hex(code >>> 3, 2)} (${vectorName(code >>> 3)})${ext}`;
+    const index = (code >>> 3) & 0x1fff;
+    return `${raw}: selector 0x${hex(code & 0xfffc)}, index ${index}, ${code & 4 ? 'LDT' : 'GDT'} (TI=${(code >>> 2) & 1})${ext}`;
+  }
+  if (vector === 14) {
+    const parts = [
+      code & 1 ? 'protection violation' : 'page not present',
+      code & 2 ? 'write' : 'read',
+      code & 4 ? 'user mode' : 'supervisor mode',
+    ];
+    if (code & 8) parts.push('reserved bit set');
+    if (code & 16) parts.push('instruction fetch');
+    if (code & 32) parts.push('protection key');
+    if (code & 64) parts.push('shadow stack');
+    return `${raw}: ${parts.join(', ')}`;
+  }
+  return raw;
 }
 
 function hex(v: number, digits = 4): string {
@@ -67,23 +110,42 @@ export function describeCause(cause: DebugCause): StopReport {
     }
     case 'exception': {
       const title = EXCEPTION_TITLES[cause.vector] ?? 'exception';
-      const hasCode = [8, 10, 11, 12, 13, 14, 17, 21].includes(cause.vector);
+      const hasCode = ERROR_CODE_VECTORS.has(cause.vector);
+      const text = `CPU exception ${cause.vector} ${vectorName(cause.vector)} (${title}) raised by the instruction shown; it is delivered to the guest when it resumes.`;
       return {
         reason: 'exception',
         description: `${vectorName(cause.vector)} ${title}${hasCode ? ` (error code 0x${hex(cause.errorCode)})` : ''}`,
-        text: `CPU exception ${cause.vector} ${vectorName(cause.vector)} (${title}) raised by the instruction shown; it is delivered to the guest when it resumes.`,
+        text,
+        exception: {
+          id: vectorName(cause.vector),
+          description: `${vectorName(cause.vector)} ${title}${hasCode ? `, ${decodeErrorCode(cause.vector, cause.errorCode)}` : ''}`,
+          breakMode: 'always',
+          details: text,
+        },
       };
     }
-    case 'software-interrupt':
-      return { reason: 'exception', description: `INT ${hex(cause.vector, 2)}h`, text: `Software interrupt INT ${hex(cause.vector, 2)}h about to run` };
-    case 'io':
+    case 'software-interrupt': {
+      const text = `Software interrupt INT ${hex(cause.vector, 2)}h about to run`;
+      return {
+        reason: 'exception',
+        description: `INT ${hex(cause.vector, 2)}h`,
+        text,
+        exception: { id: `INT ${hex(cause.vector, 2)}h`, description: text, breakMode: 'always' },
+      };
+    }
+    case 'io': {
+      const text = `${cause.direction === 'in' ? 'IN' : 'OUT'} ${cause.size * 8}-bit port 0x${hex(cause.port)} value 0x${hex(cause.value, cause.size * 2)}`;
       return {
         reason: 'exception',
         description: `I/O ${cause.direction.toUpperCase()} port 0x${hex(cause.port)}`,
-        text: `${cause.direction === 'in' ? 'IN' : 'OUT'} ${cause.size * 8}-bit port 0x${hex(cause.port)} value 0x${hex(cause.value, cause.size * 2)}`,
+        text,
+        exception: { id: 'I/O', description: text, breakMode: 'always' },
       };
-    case 'mode-change':
-      return { reason: 'exception', description: `Mode change: ${modeName(cause.from)} → ${modeName(cause.to)}` };
+    }
+    case 'mode-change': {
+      const text = `Mode change: ${modeName(cause.from)} → ${modeName(cause.to)}`;
+      return { reason: 'exception', description: text, exception: { id: 'mode change', description: text, breakMode: 'always' } };
+    }
     case 'magic-breakpoint':
       return { reason: 'breakpoint', description: 'Magic breakpoint (xchg bx, bx)' };
   }

@@ -1,7 +1,8 @@
 // What a debugger needs to name the machine's state without reaching into
 // the CPU layer: the register and mode types, and the layout of the hidden
-// segment attributes (VMX access-rights format). Type re-exports only; the
-// values come from Vcpu.getRegs/getSregs/mode.
+// segment attributes (VMX access-rights format); the devices' visible state
+// (each one's describe()) and the debug registers. Register values come from
+// Vcpu.getRegs/getSregs/mode.
 
 export type { CpuMode, DescriptorTableRegister, Regs, Segment, Sregs } from '../cpu/state';
 
@@ -19,6 +20,11 @@ export {
 } from '../cpu/state';
 
 import type { Vcpu } from './vcpu';
+import type { Pic8259PairView } from '../devices/pic';
+import type { PitView } from '../devices/pit';
+import type { CmosRtcView } from '../devices/cmos';
+import type { Uart16550View } from '../devices/uart16550';
+import type { PcMachine } from './pc';
 
 /**
  * A linear address to the physical address this vCPU's accesses would reach
@@ -32,4 +38,60 @@ export function translateLinear(vcpu: Vcpu, linear: number): number | null {
   } catch {
     return null;
   }
+}
+
+// ---- Device state and debug registers, for the debugger's views ----------------
+
+
+export type { Pic8259ChipView, Pic8259PairView } from '../devices/pic';
+export type { PitChannelView, PitView } from '../devices/pit';
+export type { CmosRtcView } from '../devices/cmos';
+export type { Uart16550View } from '../devices/uart16550';
+
+/** The RTC as a debugger shows it: describe() plus registers C and D as the guest would read them (without the read's side effect). */
+export interface RtcView extends CmosRtcView {
+  registerC: number;
+  registerD: number;
+}
+
+/** The visible state of the board's in-core and ISA devices, as plain objects (each device's describe()). */
+export interface DevicesView {
+  pic: Pic8259PairView;
+  pit: PitView;
+  rtc: RtcView;
+  uart: Uart16550View;
+}
+
+const RTC_C_IRQF = 0x80;
+const RTC_C_EVENTS = 0x70;
+/** Register D's VRT bit: the RTC's battery and RAM are good (always, here). */
+const RTC_D_VRT = 0x80;
+
+export function describeDevices(machine: PcMachine): DevicesView {
+  const rtc = machine.cmos.describe();
+  const pending = rtc.pendingFlags & rtc.registerB & RTC_C_EVENTS;
+  return {
+    pic: machine.vm.pic.describe(),
+    pit: machine.vm.pit.describe(),
+    rtc: { ...rtc, registerC: rtc.pendingFlags | (pending ? RTC_C_IRQF : 0), registerD: RTC_D_VRT },
+    uart: machine.uart.describe(),
+  };
+}
+
+/** DR0-DR7 as MOV from DRn would read them (DR4/DR5 alias DR6/DR7 with CR4.DE clear). */
+export function getDebugRegisters(vcpu: Vcpu): number[] {
+  return Array.from(vcpu.cpu.dr, (v) => v >>> 0);
+}
+
+/** Write DR0-DR3, DR6 or DR7 (as MOV to DRn would: DR6/DR7 reserved bits forced). */
+export function setDebugRegister(vcpu: Vcpu, index: 0 | 1 | 2 | 3 | 6 | 7, value: number): void {
+  const dr = vcpu.cpu.dr;
+  if (index === 6) dr[6] = (value & 0xe00f) | (0xffff0ff0 | 0);
+  else if (index === 7) dr[7] = (value & ~0xd800) | 0x400;
+  else dr[index] = value | 0;
+}
+
+/** Type text on the PS/2 keyboard (US layout); returns the characters no key produces (not typed). */
+export function typeOnKeyboard(machine: PcMachine, text: string): string {
+  return machine.keyboard.typeText(text);
 }

@@ -1,0 +1,59 @@
+// vmexit's own DAP requests (besides the standard ones), for the screen
+// panel and the commands of the extension:
+//   vmexit.screen            → { rows }: the VGA text screen
+//   vmexit.setStepInterrupts { enabled } → { enabled }: whether hardware
+//                            interrupts may be taken during a step
+//   vmexit.input             { text, target: 'serial' | 'keyboard' } →
+//                            { queued, skipped }: type into the guest
+// Each handler returns the response body or throws with a message for the
+// user. No DAP types here; the adapter wraps them.
+
+import { typeOnKeyboard } from '../vmm/inspect';
+import type { VmexitRuntime } from './runtime';
+
+export type CustomBody = Record<string, unknown>;
+
+function record(args: unknown): Record<string, unknown> {
+  if (args === undefined || args === null) return {};
+  if (typeof args !== 'object' || Array.isArray(args)) throw new Error('the arguments must be an object');
+  return args as Record<string, unknown>;
+}
+
+function screen(rt: VmexitRuntime): CustomBody {
+  return { rows: rt.machine.textScreen() };
+}
+
+function setStepInterrupts(rt: VmexitRuntime, raw: unknown): CustomBody {
+  const args = record(raw);
+  if (typeof args.enabled !== 'boolean') throw new Error("vmexit.setStepInterrupts: 'enabled' must be true or false");
+  rt.stepInterrupts = args.enabled;
+  return { enabled: rt.stepInterrupts };
+}
+
+function input(rt: VmexitRuntime, raw: unknown): CustomBody {
+  const args = record(raw);
+  if (typeof args.text !== 'string') throw new Error("vmexit.input: 'text' must be a string");
+  const target = args.target ?? 'serial';
+  if (target !== 'serial' && target !== 'keyboard') throw new Error(`vmexit.input: 'target' must be "serial" or "keyboard", not ${JSON.stringify(target)}`);
+  if (rt.state === 'ended') throw new Error('vmexit.input: the guest has ended');
+  if (target === 'serial') {
+    const bytes = new Uint8Array(Buffer.from(args.text, 'utf8'));
+    rt.machine.serialInput(bytes);
+    return { queued: bytes.length, skipped: '' };
+  }
+  const skipped = typeOnKeyboard(rt.machine, args.text);
+  const typed = [...args.text].length - [...skipped].length;
+  if (typed === 0 && skipped !== '') throw new Error(`vmexit.input: no key on a US keyboard types ${JSON.stringify(skipped)}`);
+  return { queued: typed, skipped };
+}
+
+const HANDLERS: Readonly<Record<string, (rt: VmexitRuntime, args: unknown) => CustomBody>> = {
+  'vmexit.screen': screen,
+  'vmexit.setStepInterrupts': setStepInterrupts,
+  'vmexit.input': input,
+};
+
+/** The handler for a custom command, or undefined for a command vmexit does not know. */
+export function customHandler(command: string): ((rt: VmexitRuntime, args: unknown) => CustomBody) | undefined {
+  return Object.prototype.hasOwnProperty.call(HANDLERS, command) ? HANDLERS[command] : undefined;
+}
