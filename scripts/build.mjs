@@ -18,6 +18,7 @@ const entries = [
   { src: 'src/debugAdapter/main.ts', out: 'dist/debugAdapter.js' },
   { src: 'src/extension/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
   { src: 'test/bench/bench.ts', out: 'dist/bench.js' },
+  { src: 'test/bench/adapterBench.ts', out: 'dist/adapterBench.js' },
 ];
 
 const started = performance.now();
