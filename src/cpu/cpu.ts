@@ -1,8 +1,9 @@
-// The x86 core: architectural state, the run loop, instruction fetch and
-// dispatch, ModRM operands, segmented memory access and the stack. Around it:
-// lazy flags (./flags.ts, a base class), effective addresses (./modrm.ts),
-// segment descriptors and the sregs view (./segments.ts), interrupt and
-// exception delivery (./interrupts.ts), guest debug (./debug.ts), and the
+// The x86 core: architectural state, slice control, instruction fetch and
+// dispatch, and ModRM operands. Around it: lazy flags (./flags.ts) and
+// registers, memory access and the stack (./memoryAccess.ts), the base
+// classes; the run loop (./runLoop.ts); effective addresses (./modrm.ts);
+// segment descriptors and the sregs view (./segments.ts); interrupt and
+// exception delivery (./interrupts.ts); guest debug (./debug.ts); and the
 // thrown signals (./faults.ts). The instruction handlers live in ./ops/*, one
 // table indexed by opcode (0x000-0x0FF one-byte, 0x100-0x1FF after 0F), built
 // by ./ops/table.ts; Cpu.dispatch calls the common ones directly.
@@ -11,9 +12,9 @@
 // faults (rare) and the ends of a run.
 
 import { IoPorts, InterruptAcknowledge, PageKind, PhysicalMemory } from './bus';
-import { CpuDebug, CpuDebugEvent, stepWithDebug } from './debug';
-import { GuestFault, InternalErrorInfo, RESTART_INSTRUCTION, TRIPLE_FAULT, Unimplemented } from './faults';
-import { LazyFlags } from './flags';
+import { CpuDebug, CpuDebugEvent } from './debug';
+import { GuestFault, InternalErrorInfo, Unimplemented } from './faults';
+import { MemoryAccess } from './memoryAccess';
 import { decodeEa16, decodeEa32 } from './modrm';
 import * as interrupts from './interrupts';
 import { aluForm, aluGroup1, incDecRegister, testForm } from './ops/arith';
@@ -22,28 +23,15 @@ import { moveExtend, moveForm, moveImmediate } from './ops/move';
 import { shiftGroup } from './ops/shift';
 import { pushPopRegister } from './ops/stack';
 import { stringInstruction } from './ops/string';
+import * as runLoop from './runLoop';
+import { StopReason } from './runLoop';
 import { getSregs, loadCodeSegmentProtected, loadSegmentProtected, setSregs } from './segments';
 import {
-  ATTR_DB, ATTR_REAL_CODE, ATTR_REAL_DATA, CR0_ET, CR0_PE, CR0_PG, CS, CpuMode, CpuState, DS, ES, FIXED1, FS,
-  GS, IF, Regs, SS, Segment, Sregs, TF, VEC_DB, VEC_GP, VEC_SS, VEC_UD, VM,
+  ATTR_DB, ATTR_REAL_CODE, ATTR_REAL_DATA, CR0_ET, CR0_PE, CS, CpuMode, CpuState, DS, ES, FIXED1, FS,
+  GS, IF, Regs, SS, Segment, Sregs, TF, VEC_GP, VEC_UD, VM,
 } from './state';
 
-/** Why `Cpu.run` returned. */
-export const enum StopReason {
-  /** The instruction budget was used up (or the slice was ended early by `endSlice`). */
-  Budget = 0,
-  /** HLT, and no interrupt can be taken now. */
-  Halt = 1,
-  /** `requestStop` was called (by a device, the VMM or the debugger). */
-  Requested = 2,
-  /** Triple fault. */
-  Shutdown = 3,
-  /** An instruction or feature the core does not implement; see `internalError`. */
-  InternalError = 4,
-  /** A guest-debug event (breakpoint, intercept); see `debug.event`. */
-  Debug = 5,
-}
-
+export { StopReason } from './runLoop';
 export { GuestFault, RESTART_INSTRUCTION, Unimplemented } from './faults';
 
 export type OpHandler = (cpu: Cpu) => void;
@@ -66,19 +54,11 @@ for (const op of [0xab, 0xb3, 0xbb, 0xba, 0xb0, 0xb1, 0xc0, 0xc1, 0xc7]) LOCKABL
 const IS_PREFIX = new Uint8Array(256);
 for (const p of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) IS_PREFIX[p] = 1;
 
-export class Cpu extends LazyFlags {
-  // ---- General registers: one buffer, three views (little-endian host). ----
-  readonly reg32 = new Int32Array(8);
-  readonly reg16 = new Uint16Array(this.reg32.buffer);
-  readonly reg8 = new Uint8Array(this.reg32.buffer);
+export class Cpu extends MemoryAccess {
+  // The general registers, segment caches, CR0, SS.B, the A20 mask and the bus are in MemoryAccess.
   eip = 0;
 
-  // ---- Segment registers and their hidden descriptor caches. ----
-  readonly segSel = new Uint16Array(6);
-  readonly segBase = new Int32Array(6);
-  /** Byte-granular limits (0..0xFFFFFFFF). */
-  readonly segLimit = new Float64Array(6);
-  readonly segAttr = new Int32Array(6);
+  // ---- LDTR, TR and the descriptor-table registers. ----
   ldtr: Segment = { selector: 0, base: 0, limit: 0xffff, attributes: 0x82 };
   tr: Segment = { selector: 0, base: 0, limit: 0xffff, attributes: 0x8b };
   gdtrBase = 0;
@@ -87,7 +67,6 @@ export class Cpu extends LazyFlags {
   idtrLimit = 0x3ff;
 
   // ---- Control and model state. ----
-  cr0 = CR0_ET;
   cr2 = 0;
   cr3 = 0;
   cr4 = 0;
@@ -103,10 +82,6 @@ export class Cpu extends LazyFlags {
   cpl = 0;
   /** CS.D: default operand and address size of the code being run. */
   code32 = false;
-  /** SS.B: the stack pointer is ESP (else SP). */
-  stack32 = false;
-  /** Physical address mask: bit 20 is cleared while the A20 gate is off. */
-  a20Mask = -1;
   /** Time-stamp counter offset: TSC = instructions retired + tscOffset. */
   tscOffset = 0;
 
@@ -127,15 +102,17 @@ export class Cpu extends LazyFlags {
   startEsp = 0;
 
   // ---- Instruction fetch window: EIPs in [fetchLo, fetchHi] are at ram[fetchDelta + eip]. ----
-  private fetchLo = 1;
-  private fetchHi = 0;
+  // fetchLo, fetchHi and fetchWindowQuiet are read by the run loop (./runLoop.ts); only fetch8Slow and
+  // invalidateFetch set them.
+  fetchLo = 1;
+  fetchHi = 0;
   private fetchDelta = 0;
   /**
    * Guest debug armed and nothing to check per instruction inside the fetch
    * window: no breakpoint on its page, no mode-change intercept. Instructions
-   * there run without the guest-debug step (see runSlice).
+   * there run without the guest-debug step (see runSlice in ./runLoop.ts).
    */
-  private fetchWindowQuiet = false;
+  fetchWindowQuiet = false;
 
   // ---- Run state. ----
   halted = false;
@@ -145,12 +122,15 @@ export class Cpu extends LazyFlags {
   shadowAt = -1;
   /** Set by INT n/INT3/INTO/faults during an instruction: no single-step trap after it. */
   suppressTrap = false;
-  private sliceBudget = 0;
+  // sliceBudget, instructionBase and stopReason belong to the run loop (./runLoop.ts) and the
+  // slice-control methods below (retired, endSlice, limitSlice, requestStop, debugStop).
+  /** Instructions in the current slice when it started (or was last shortened). */
+  sliceBudget = 0;
   /** Instructions left in the current slice; decremented before each instruction. */
   sliceLeft = 0;
   /** Instructions retired before the current slice. */
-  private instructionBase = 0;
-  private stopReason: StopReason = StopReason.Budget;
+  instructionBase = 0;
+  stopReason: StopReason = StopReason.Budget;
   internalError: InternalErrorInfo | null = null;
   /** Set while delivering an exception, to turn a nested fault into #DF or a triple fault. */
   deliveringException = -1;
@@ -162,18 +142,12 @@ export class Cpu extends LazyFlags {
   /** The opcode table; see ./ops/table.ts. */
   ops: readonly OpHandler[] = [];
 
-  // ---- The bus. ----
-  ram: Uint8Array;
-  pageKind: Uint8Array;
-
   constructor(
-    readonly memory: PhysicalMemory,
+    memory: PhysicalMemory,
     readonly io: IoPorts,
     readonly pic: InterruptAcknowledge,
   ) {
-    super();
-    this.ram = memory.ram;
-    this.pageKind = memory.pageKind;
+    super(memory);
     this.reset();
   }
 
@@ -297,7 +271,7 @@ export class Cpu extends LazyFlags {
   }
 
   // =====================================================================
-  // Run loop
+  // Slices and stops (the loop itself is in ./runLoop.ts)
   // =====================================================================
 
   /** Instructions retired since power-on (counting the one executing now). */
@@ -332,109 +306,19 @@ export class Cpu extends LazyFlags {
   }
 
   /**
-   * Run until `budget` instructions have retired or something stops the CPU.
-   * Interrupts are taken at instruction boundaries between slices.
+   * Run until `budget` instructions have retired or something stops the CPU
+   * (see ./runLoop.ts).
    */
   run(budget: number): StopReason {
-    this.stopReason = StopReason.Budget;
-    if (this.debug.pendingException) {
-      this.deliverPendingException();
-      if (this.stopReason !== StopReason.Budget) return this.stopReason;
-    }
-    let left = budget;
-    while (left > 0) {
-      if (this.intr && (this.flags & IF) !== 0) {
-        if (this.shadowAt !== this.retired()) {
-          this.halted = false;
-          this.acceptExternalInterrupt();
-          if (this.stopReason !== StopReason.Budget) return this.stopReason;
-        } else {
-          // Inside an interrupt shadow: run exactly one more instruction, then look again.
-          left -= this.runSlice(1);
-          if (this.stopReason !== StopReason.Budget) return this.stopReason;
-          continue;
-        }
-      }
-      if (this.halted) return StopReason.Halt;
-      left -= this.runSlice((this.flags & TF) !== 0 ? 1 : left);
-      if (this.stopReason !== StopReason.Budget) return this.stopReason;
-    }
-    return StopReason.Budget;
+    return runLoop.run(this, budget);
   }
 
-  /** Execute up to `n` instructions; returns how many were consumed. */
-  private runSlice(n: number): number {
-    this.sliceBudget = this.sliceLeft = n;
-    // Control registers and the memory map may have changed between slices.
-    this.invalidateFetch();
-    const trap = (this.flags & TF) !== 0;
-    try {
-      if (this.debugArmed) {
-        const d = this.debug;
-        while (this.sliceLeft > 0) {
-          this.sliceLeft--;
-          const eip = this.eip;
-          if (eip <= this.fetchHi && eip >= this.fetchLo && this.fetchWindowQuiet && d.skipAt < 0) this.step();
-          else stepWithDebug(this);
-        }
-      } else {
-        while (this.sliceLeft > 0) {
-          this.sliceLeft--;
-          this.step();
-        }
-      }
-      if (trap && !this.suppressTrap) this.singleStepTrap();
-    } catch (e) {
-      this.handleThrow(e);
-    }
-    this.suppressTrap = false;
-    const used = this.sliceBudget - this.sliceLeft;
-    this.instructionBase += used;
-    this.sliceBudget = this.sliceLeft = 0;
-    return Math.max(used, 1);
-  }
-
-  private singleStepTrap(): void {
-    this.dr[6] |= 0x4000; // BS
-    this.startEip = this.eip;
-    this.startEsp = this.reg32[4];
-    this.deliverException(VEC_DB, -1);
-  }
-
-  private handleThrow(e: unknown): void {
-    this.resetPrefixes();
-    if (e instanceof GuestFault) {
-      this.eip = this.startEip;
-      this.reg32[4] = this.startEsp;
-      try {
-        this.deliverException(e.vector, e.errorCode);
-      } catch (e2) {
-        this.handleThrow(e2);
-      }
-    } else if (e === RESTART_INSTRUCTION) {
-      this.eip = this.startEip;
-      this.reg32[4] = this.startEsp;
-      this.stopReason = StopReason.Requested;
-    } else if (e instanceof Unimplemented) {
-      this.eip = this.startEip;
-      this.reg32[4] = this.startEsp;
-      this.internalError = this.describeInternalError(e.what);
-      this.stopReason = StopReason.InternalError;
-    } else if (e === TRIPLE_FAULT) {
-      // Leave the state as it was before the instruction whose fault could not be delivered.
-      this.eip = this.startEip;
-      this.reg32[4] = this.startEsp;
-      this.stopReason = StopReason.Shutdown;
-    } else {
-      throw e;
-    }
-  }
-
-  private describeInternalError(what: string): InternalErrorInfo {
-    const linear = (this.segBase[CS] + this.startEip) | 0;
-    const bytes: number[] = [];
-    for (let i = 0; i < 15; i++) bytes.push(this.peekLinear8((linear + i) | 0));
-    return { message: what, cs: this.segSel[CS], eip: this.startEip >>> 0, linear: linear >>> 0, bytes };
+  /**
+   * Execute exactly one instruction, or take one pending interrupt when
+   * `allowInterrupts` (see ./runLoop.ts).
+   */
+  stepOnce(allowInterrupts: boolean): StopReason {
+    return runLoop.stepOnce(this, allowInterrupts);
   }
 
   /** End the run for a guest-debug event after the current instruction (or before it, if it backed out). */
@@ -451,42 +335,9 @@ export class Cpu extends LazyFlags {
     this.invalidateFetch(); // its fetchWindowQuiet was for the old breakpoints
   }
 
-  /**
-   * Execute exactly one instruction, or take one pending interrupt when
-   * `allowInterrupts` (the handler's first instruction is then the next one).
-   * A breakpoint on the instruction stepped is not reported: stepping is
-   * what the debugger asked for.
-   */
-  stepOnce(allowInterrupts: boolean): StopReason {
-    this.stopReason = StopReason.Budget;
-    if (this.debug.pendingException) {
-      this.deliverPendingException();
-      return this.stopReason;
-    }
-    if (allowInterrupts && this.intr && (this.flags & IF) !== 0 && this.shadowAt !== this.retired()) {
-      this.halted = false;
-      this.acceptExternalInterrupt();
-      return this.stopReason;
-    }
-    if (this.halted) return StopReason.Halt;
-    this.debug.skipAt = (this.segBase[CS] + this.eip) >>> 0;
-    this.runSlice(1);
-    return this.stopReason;
-  }
-
-  /** Deliver the exception a debug stop intercepted (the guest resumes into its handler). */
-  private deliverPendingException(): void {
-    const p = this.debug.pendingException;
-    if (!p) return;
-    this.debug.pendingException = null;
-    this.startEip = this.eip;
-    this.startEsp = this.reg32[4];
-    try {
-      this.deliverException(p.vector, p.errorCode, true);
-    } catch (e) {
-      this.handleThrow(e);
-    }
-  }
+  // =====================================================================
+  // Decode and dispatch
+  // =====================================================================
 
   /** Decode and execute one instruction (prefixes, opcode, operands). */
   step(): void {
@@ -741,6 +592,13 @@ export class Cpu extends LazyFlags {
     if (this.opsize32) this.writeE32(v);
     else this.writeE16(v);
   }
+  pushV(v: number): void {
+    if (this.opsize32) this.push32(v);
+    else this.push16(v);
+  }
+  popV(): number {
+    return this.opsize32 ? this.pop32() : this.pop16();
+  }
 
   getReg8(r: number): number {
     return this.reg8[REG8_OFFSET[r]];
@@ -766,172 +624,6 @@ export class Cpu extends LazyFlags {
   /** Operand-size immediate (zero-extended 16 or 32-bit). */
   fetchImmV(): number {
     return this.opsize32 ? this.fetch32() : this.fetch16();
-  }
-
-  // =====================================================================
-  // Segmented memory access
-  // =====================================================================
-
-  /**
-   * Check an access of `size` bytes at seg:off against the segment limit and
-   * return its linear address. Real mode uses the cached limit too (SDM vol. 3
-   * §20.1.1): that is what makes big real mode, and what faults a word access
-   * at offset FFFFh.
-   */
-  linearAddress(seg: number, off: number, size: number): number {
-    if (off + size - 1 > this.segLimit[seg]) this.segmentLimitFault(seg);
-    return (this.segBase[seg] + off) | 0;
-  }
-
-  private segmentLimitFault(seg: number): never {
-    throw new GuestFault(seg === SS ? VEC_SS : VEC_GP, 0);
-  }
-
-  /** Linear to physical (before the A20 mask). Paging arrives with protected mode. */
-  translate(linear: number): number {
-    if (this.cr0 & CR0_PG) throw new Unimplemented('paging (CR0.PG) is not implemented yet');
-    return linear;
-  }
-
-  read8(seg: number, off: number): number {
-    return this.readLinear8(this.linearAddress(seg, off, 1));
-  }
-  read16(seg: number, off: number): number {
-    return this.readLinear16(this.linearAddress(seg, off, 2));
-  }
-  read32(seg: number, off: number): number {
-    return this.readLinear32(this.linearAddress(seg, off, 4));
-  }
-  write8(seg: number, off: number, v: number): void {
-    this.writeLinear8(this.linearAddress(seg, off, 1), v);
-  }
-  write16(seg: number, off: number, v: number): void {
-    this.writeLinear16(this.linearAddress(seg, off, 2), v);
-  }
-  write32(seg: number, off: number, v: number): void {
-    this.writeLinear32(this.linearAddress(seg, off, 4), v);
-  }
-
-  readLinear8(lin: number): number {
-    const p = this.translate(lin) & this.a20Mask;
-    if (this.pageKind[p >>> 12] <= PageKind.ReadFast) return this.ram[p];
-    return this.memory.readSlow(p >>> 0, 1);
-  }
-
-  readLinear16(lin: number): number {
-    if ((lin & 0xfff) === 0xfff) return this.readLinear8(lin) | (this.readLinear8((lin + 1) | 0) << 8);
-    const p = this.translate(lin) & this.a20Mask;
-    if (this.pageKind[p >>> 12] <= PageKind.ReadFast) return this.ram[p] | (this.ram[p + 1] << 8);
-    return this.memory.readSlow(p >>> 0, 2);
-  }
-
-  readLinear32(lin: number): number {
-    if ((lin & 0xfff) > 0xffc) return this.readLinear16(lin) | (this.readLinear16((lin + 2) | 0) << 16);
-    const p = this.translate(lin) & this.a20Mask;
-    if (this.pageKind[p >>> 12] <= PageKind.ReadFast) {
-      const ram = this.ram;
-      return ram[p] | (ram[p + 1] << 8) | (ram[p + 2] << 16) | (ram[p + 3] << 24);
-    }
-    return this.memory.readSlow(p >>> 0, 4) | 0;
-  }
-
-  writeLinear8(lin: number, v: number): void {
-    const p = this.translate(lin) & this.a20Mask;
-    if (this.pageKind[p >>> 12] === PageKind.Ram) this.ram[p] = v;
-    else this.memory.writeSlow(p >>> 0, 1, v & 0xff);
-  }
-
-  writeLinear16(lin: number, v: number): void {
-    if ((lin & 0xfff) === 0xfff) {
-      this.writeLinear8(lin, v);
-      this.writeLinear8((lin + 1) | 0, v >> 8);
-      return;
-    }
-    const p = this.translate(lin) & this.a20Mask;
-    if (this.pageKind[p >>> 12] === PageKind.Ram) {
-      this.ram[p] = v;
-      this.ram[p + 1] = v >> 8;
-    } else this.memory.writeSlow(p >>> 0, 2, v & 0xffff);
-  }
-
-  writeLinear32(lin: number, v: number): void {
-    if ((lin & 0xfff) > 0xffc) {
-      this.writeLinear16(lin, v);
-      this.writeLinear16((lin + 2) | 0, v >>> 16);
-      return;
-    }
-    const p = this.translate(lin) & this.a20Mask;
-    if (this.pageKind[p >>> 12] === PageKind.Ram) {
-      const ram = this.ram;
-      ram[p] = v;
-      ram[p + 1] = v >> 8;
-      ram[p + 2] = v >> 16;
-      ram[p + 3] = v >> 24;
-    } else this.memory.writeSlow(p >>> 0, 4, v >>> 0);
-  }
-
-  /** Read a byte for a debugger or an error message: no faults, all ones where nothing answers. */
-  peekLinear8(lin: number): number {
-    try {
-      return this.readLinear8(lin);
-    } catch {
-      return 0xff;
-    }
-  }
-
-  // =====================================================================
-  // Stack
-  // =====================================================================
-
-  /** The stack pointer, masked to the stack's address size. */
-  getSp(): number {
-    return this.stack32 ? this.reg32[4] >>> 0 : this.reg16[8];
-  }
-
-  setSp(v: number): void {
-    if (this.stack32) this.reg32[4] = v;
-    else this.reg16[8] = v;
-  }
-
-  /** Add to the stack pointer, wrapping at the stack's address size. */
-  adjustSp(delta: number): void {
-    if (this.stack32) this.reg32[4] = (this.reg32[4] + delta) | 0;
-    else this.reg16[8] = this.reg16[8] + delta;
-  }
-
-  push16(v: number): void {
-    const sp = this.stack32 ? (this.reg32[4] - 2) >>> 0 : (this.reg16[8] - 2) & 0xffff;
-    this.write16(SS, sp, v);
-    this.setSp(sp);
-  }
-
-  push32(v: number): void {
-    const sp = this.stack32 ? (this.reg32[4] - 4) >>> 0 : (this.reg16[8] - 4) & 0xffff;
-    this.write32(SS, sp, v);
-    this.setSp(sp);
-  }
-
-  pushV(v: number): void {
-    if (this.opsize32) this.push32(v);
-    else this.push16(v);
-  }
-
-  pop16(): number {
-    const sp = this.getSp();
-    const v = this.read16(SS, sp);
-    this.adjustSp(2);
-    return v;
-  }
-
-  pop32(): number {
-    const sp = this.getSp();
-    const v = this.read32(SS, sp);
-    this.adjustSp(4);
-    return v;
-  }
-
-  popV(): number {
-    return this.opsize32 ? this.pop32() : this.pop16();
   }
 
   // =====================================================================
@@ -985,17 +677,6 @@ export class Cpu extends LazyFlags {
   // =====================================================================
   // Interrupts and exceptions (delivery is in ./interrupts.ts)
   // =====================================================================
-
-  private acceptExternalInterrupt(): void {
-    const vector = this.pic.acknowledge() & 0xff;
-    this.startEip = this.eip;
-    this.startEsp = this.reg32[4];
-    try {
-      interrupts.deliverInterrupt(this, vector, interrupts.INT_EXTERNAL, -1);
-    } catch (e) {
-      this.handleThrow(e);
-    }
-  }
 
   /**
    * Deliver an exception (see ./interrupts.ts). `intercepted`: a guest-debug

@@ -1,7 +1,7 @@
 // How guest code leaves the instruction it is executing early: guest faults
 // (delivered to the guest), things the core does not implement, and the
 // signals that end a run (restart for an I/O exit, triple fault). All are
-// thrown; the run loop (Cpu.runSlice) catches them.
+// thrown; the run loop (runSlice in ./runLoop.ts) catches them.
 
 /** Thrown by the core when a guest instruction faults; caught by the run loop. */
 export class GuestFault {

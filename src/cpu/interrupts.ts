@@ -1,6 +1,6 @@
 // Interrupt and exception delivery: INT n, exceptions with the #DF and
 // triple-fault escalation (SDM vol. 3 §6.15), and the transfer through the
-// real-mode IVT. The run loop (Cpu) decides when; this file does the delivery.
+// real-mode IVT. The run loop (./runLoop.ts) decides when; this file does the delivery.
 // Cpu.deliverException is the entry for exceptions (a method, so a test can
 // watch every delivery).
 

@@ -1,0 +1,202 @@
+// Data access of the x86 core: the general registers, the segment caches and
+// the state that addressing depends on (CR0, A20, SS.B), segmented and linear
+// memory access through the bus, and the stack. `MemoryAccess` is a base
+// class of the Cpu (it extends LazyFlags), so these are plain methods of the
+// CPU object, inlined by V8 into the handlers like the flags accessors.
+//
+// Hot-path rules as in ./cpu.ts: no allocation, no closures, no exceptions
+// except for guest faults.
+
+import { PageKind, PhysicalMemory } from './bus';
+import { GuestFault, Unimplemented } from './faults';
+import { LazyFlags } from './flags';
+import { CR0_ET, CR0_PG, SS, VEC_GP, VEC_SS } from './state';
+
+export class MemoryAccess extends LazyFlags {
+  // ---- General registers: one buffer, three views (little-endian host). ----
+  readonly reg32 = new Int32Array(8);
+  readonly reg16 = new Uint16Array(this.reg32.buffer);
+  readonly reg8 = new Uint8Array(this.reg32.buffer);
+
+  // ---- Segment registers and their hidden descriptor caches. ----
+  readonly segSel = new Uint16Array(6);
+  readonly segBase = new Int32Array(6);
+  /** Byte-granular limits (0..0xFFFFFFFF). */
+  readonly segLimit = new Float64Array(6);
+  readonly segAttr = new Int32Array(6);
+
+  // ---- Addressing state (the rest of the control state is in Cpu). ----
+  /** CR0; here because its PG bit decides translation. */
+  cr0 = CR0_ET;
+  /** SS.B: the stack pointer is ESP (else SP). */
+  stack32 = false;
+  /** Physical address mask: bit 20 is cleared while the A20 gate is off. */
+  a20Mask = -1;
+
+  // ---- The bus. ----
+  ram: Uint8Array;
+  pageKind: Uint8Array;
+
+  constructor(readonly memory: PhysicalMemory) {
+    super();
+    this.ram = memory.ram;
+    this.pageKind = memory.pageKind;
+  }
+
+  // =====================================================================
+  // Segmented memory access
+  // =====================================================================
+
+  /**
+   * Check an access of `size` bytes at seg:off against the segment limit and
+   * return its linear address. Real mode uses the cached limit too (SDM vol. 3
+   * §20.1.1): that is what makes big real mode, and what faults a word access
+   * at offset FFFFh.
+   */
+  linearAddress(seg: number, off: number, size: number): number {
+    if (off + size - 1 > this.segLimit[seg]) this.segmentLimitFault(seg);
+    return (this.segBase[seg] + off) | 0;
+  }
+
+  private segmentLimitFault(seg: number): never {
+    throw new GuestFault(seg === SS ? VEC_SS : VEC_GP, 0);
+  }
+
+  /** Linear to physical (before the A20 mask). Paging arrives with protected mode. */
+  translate(linear: number): number {
+    if (this.cr0 & CR0_PG) throw new Unimplemented('paging (CR0.PG) is not implemented yet');
+    return linear;
+  }
+
+  read8(seg: number, off: number): number {
+    return this.readLinear8(this.linearAddress(seg, off, 1));
+  }
+  read16(seg: number, off: number): number {
+    return this.readLinear16(this.linearAddress(seg, off, 2));
+  }
+  read32(seg: number, off: number): number {
+    return this.readLinear32(this.linearAddress(seg, off, 4));
+  }
+  write8(seg: number, off: number, v: number): void {
+    this.writeLinear8(this.linearAddress(seg, off, 1), v);
+  }
+  write16(seg: number, off: number, v: number): void {
+    this.writeLinear16(this.linearAddress(seg, off, 2), v);
+  }
+  write32(seg: number, off: number, v: number): void {
+    this.writeLinear32(this.linearAddress(seg, off, 4), v);
+  }
+
+  readLinear8(lin: number): number {
+    const p = this.translate(lin) & this.a20Mask;
+    if (this.pageKind[p >>> 12] <= PageKind.ReadFast) return this.ram[p];
+    return this.memory.readSlow(p >>> 0, 1);
+  }
+
+  readLinear16(lin: number): number {
+    if ((lin & 0xfff) === 0xfff) return this.readLinear8(lin) | (this.readLinear8((lin + 1) | 0) << 8);
+    const p = this.translate(lin) & this.a20Mask;
+    if (this.pageKind[p >>> 12] <= PageKind.ReadFast) return this.ram[p] | (this.ram[p + 1] << 8);
+    return this.memory.readSlow(p >>> 0, 2);
+  }
+
+  readLinear32(lin: number): number {
+    if ((lin & 0xfff) > 0xffc) return this.readLinear16(lin) | (this.readLinear16((lin + 2) | 0) << 16);
+    const p = this.translate(lin) & this.a20Mask;
+    if (this.pageKind[p >>> 12] <= PageKind.ReadFast) {
+      const ram = this.ram;
+      return ram[p] | (ram[p + 1] << 8) | (ram[p + 2] << 16) | (ram[p + 3] << 24);
+    }
+    return this.memory.readSlow(p >>> 0, 4) | 0;
+  }
+
+  writeLinear8(lin: number, v: number): void {
+    const p = this.translate(lin) & this.a20Mask;
+    if (this.pageKind[p >>> 12] === PageKind.Ram) this.ram[p] = v;
+    else this.memory.writeSlow(p >>> 0, 1, v & 0xff);
+  }
+
+  writeLinear16(lin: number, v: number): void {
+    if ((lin & 0xfff) === 0xfff) {
+      this.writeLinear8(lin, v);
+      this.writeLinear8((lin + 1) | 0, v >> 8);
+      return;
+    }
+    const p = this.translate(lin) & this.a20Mask;
+    if (this.pageKind[p >>> 12] === PageKind.Ram) {
+      this.ram[p] = v;
+      this.ram[p + 1] = v >> 8;
+    } else this.memory.writeSlow(p >>> 0, 2, v & 0xffff);
+  }
+
+  writeLinear32(lin: number, v: number): void {
+    if ((lin & 0xfff) > 0xffc) {
+      this.writeLinear16(lin, v);
+      this.writeLinear16((lin + 2) | 0, v >>> 16);
+      return;
+    }
+    const p = this.translate(lin) & this.a20Mask;
+    if (this.pageKind[p >>> 12] === PageKind.Ram) {
+      const ram = this.ram;
+      ram[p] = v;
+      ram[p + 1] = v >> 8;
+      ram[p + 2] = v >> 16;
+      ram[p + 3] = v >> 24;
+    } else this.memory.writeSlow(p >>> 0, 4, v >>> 0);
+  }
+
+  /** Read a byte for a debugger or an error message: no faults, all ones where nothing answers. */
+  peekLinear8(lin: number): number {
+    try {
+      return this.readLinear8(lin);
+    } catch {
+      return 0xff;
+    }
+  }
+
+  // =====================================================================
+  // Stack (the operand-size-dispatched pushV/popV are in Cpu, beside the decode state)
+  // =====================================================================
+
+  /** The stack pointer, masked to the stack's address size. */
+  getSp(): number {
+    return this.stack32 ? this.reg32[4] >>> 0 : this.reg16[8];
+  }
+
+  setSp(v: number): void {
+    if (this.stack32) this.reg32[4] = v;
+    else this.reg16[8] = v;
+  }
+
+  /** Add to the stack pointer, wrapping at the stack's address size. */
+  adjustSp(delta: number): void {
+    if (this.stack32) this.reg32[4] = (this.reg32[4] + delta) | 0;
+    else this.reg16[8] = this.reg16[8] + delta;
+  }
+
+  push16(v: number): void {
+    const sp = this.stack32 ? (this.reg32[4] - 2) >>> 0 : (this.reg16[8] - 2) & 0xffff;
+    this.write16(SS, sp, v);
+    this.setSp(sp);
+  }
+
+  push32(v: number): void {
+    const sp = this.stack32 ? (this.reg32[4] - 4) >>> 0 : (this.reg16[8] - 4) & 0xffff;
+    this.write32(SS, sp, v);
+    this.setSp(sp);
+  }
+
+  pop16(): number {
+    const sp = this.getSp();
+    const v = this.read16(SS, sp);
+    this.adjustSp(2);
+    return v;
+  }
+
+  pop32(): number {
+    const sp = this.getSp();
+    const v = this.read32(SS, sp);
+    this.adjustSp(4);
+    return v;
+  }
+}
