@@ -102,17 +102,20 @@ export class Cpu extends MemoryAccess {
   startEsp = 0;
 
   // ---- Instruction fetch window: EIPs in [fetchLo, fetchHi] are at ram[fetchDelta + eip]. ----
-  // fetchLo, fetchHi and fetchWindowQuiet are read by the run loop (./runLoop.ts); only fetch8Slow and
-  // invalidateFetch set them.
+  // fetchLo and fetchHi are set only by fetch8Slow and invalidateFetch.
   fetchLo = 1;
   fetchHi = 0;
   private fetchDelta = 0;
   /**
-   * Guest debug armed and nothing to check per instruction inside the fetch
-   * window: no breakpoint on its page, no mode-change intercept. Instructions
-   * there run without the guest-debug step (see runSlice in ./runLoop.ts).
+   * With guest debug armed: EIPs in [quietLo, quietHi] (inside the fetch
+   * window) start no instruction the debugger must look at — no breakpoint
+   * there, no mode-change intercept — so they run without the guest-debug
+   * step (runSlice in ./runLoop.ts). Set by fetch8Slow for a page without
+   * breakpoints, and by the guest-debug step for the breakpoint-free stretch
+   * around the current instruction (./debug.ts).
    */
-  fetchWindowQuiet = false;
+  quietLo = 1;
+  quietHi = 0;
 
   // ---- Run state. ----
   halted = false;
@@ -332,7 +335,7 @@ export class Cpu extends MemoryAccess {
   setDebug(config: Parameters<CpuDebug['configure']>[0]): void {
     this.debug.configure(config);
     this.debugArmed = this.debug.armed;
-    this.invalidateFetch(); // its fetchWindowQuiet was for the old breakpoints
+    this.invalidateFetch(); // its quiet range was for the old breakpoints
   }
 
   // =====================================================================
@@ -505,7 +508,13 @@ export class Cpu extends MemoryAccess {
       this.fetchLo = Math.max(0, eip - pageOffset);
       this.fetchHi = Math.min(limit, eip + (0xfff - pageOffset));
       this.fetchDelta = p - eip;
-      this.fetchWindowQuiet = !this.debug.modeChanges && !this.debug.hasBreakpointOnPage(lin);
+      if (!this.debug.modeChanges && !this.debug.hasBreakpointOnPage(lin)) {
+        this.quietLo = this.fetchLo;
+        this.quietHi = this.fetchHi;
+      } else {
+        this.quietLo = 1;
+        this.quietHi = 0;
+      }
       return this.ram[p];
     }
     return this.memory.readSlow(p >>> 0, 1, true);
@@ -513,8 +522,8 @@ export class Cpu extends MemoryAccess {
 
   /** Close the fetch window: CS, A20, the memory map or translation changed. */
   invalidateFetch(): void {
-    this.fetchLo = 1;
-    this.fetchHi = 0;
+    this.fetchLo = this.quietLo = 1;
+    this.fetchHi = this.quietHi = 0;
   }
 
   fetch16(): number {

@@ -24,8 +24,13 @@ export interface CpuDebugConfig {
 
 export class CpuDebug {
   private readonly breakpoints = new Set<number>();
-  /** One byte per 4 KiB linear page: non-zero when a breakpoint is on the page (a cheap first test). */
-  private readonly breakpointPages = new Uint8Array(1 << 20);
+  /**
+   * Per 4 KiB linear page, 0 or 1 + the index of that page's bitmap in
+   * `pageBitmaps` (one byte per offset): the per-instruction test is two
+   * array loads, whether or not the code runs on a page with breakpoints.
+   */
+  private readonly pageSlot = new Uint16Array(1 << 20);
+  private pageBitmaps: Uint8Array[] = [];
   readonly exceptions = new Uint8Array(32);
   readonly softwareInterrupts = new Uint8Array(256);
   modeChanges = false;
@@ -43,11 +48,18 @@ export class CpuDebug {
   pendingException: { vector: number; errorCode: number } | null = null;
 
   configure(config: CpuDebugConfig): void {
-    for (const b of this.breakpoints) this.breakpointPages[b >>> 12] = 0;
+    for (const b of this.breakpoints) this.pageSlot[b >>> 12] = 0;
     this.breakpoints.clear();
+    this.pageBitmaps = [];
     for (const b of config.breakpoints) {
-      this.breakpoints.add(b >>> 0);
-      this.breakpointPages[b >>> 12] = 1;
+      const linear = b >>> 0;
+      this.breakpoints.add(linear);
+      let slot = this.pageSlot[linear >>> 12];
+      if (slot === 0) {
+        this.pageBitmaps.push(new Uint8Array(4096));
+        slot = this.pageSlot[linear >>> 12] = this.pageBitmaps.length;
+      }
+      this.pageBitmaps[slot - 1][linear & 0xfff] = 1;
     }
     this.exceptions.fill(0);
     for (const v of config.exceptions) if (v >= 0 && v < 32) this.exceptions[v] = 1;
@@ -70,11 +82,30 @@ export class CpuDebug {
 
   /** A breakpoint somewhere on the 4 KiB linear page of `linear`. */
   hasBreakpointOnPage(linear: number): boolean {
-    return this.breakpointPages[linear >>> 12] !== 0;
+    return this.pageSlot[linear >>> 12] !== 0;
+  }
+
+  /**
+   * The breakpoint-free stretch of offsets around `linear` on its page:
+   * [first, last] offsets with no breakpoint, or null when `linear` itself
+   * has one.
+   */
+  quietStretch(linear: number): { first: number; last: number } | null {
+    const slot = this.pageSlot[linear >>> 12];
+    const offset = linear & 0xfff;
+    if (slot === 0) return { first: 0, last: 0xfff };
+    const bitmap = this.pageBitmaps[slot - 1];
+    if (bitmap[offset] !== 0) return null;
+    let first = offset;
+    while (first > 0 && bitmap[first - 1] === 0) first--;
+    let last = offset;
+    while (last < 0xfff && bitmap[last + 1] === 0) last++;
+    return { first, last };
   }
 
   hasBreakpoint(linear: number): boolean {
-    return this.breakpointPages[linear >>> 12] !== 0 && this.breakpoints.has(linear);
+    const slot = this.pageSlot[linear >>> 12];
+    return slot !== 0 && this.pageBitmaps[slot - 1][linear & 0xfff] !== 0;
   }
 
   takeEvent(): CpuDebugEvent | null {
@@ -100,6 +131,14 @@ export function stepWithDebug(cpu: Cpu): void {
     return;
   }
   if (!d.modeChanges) {
+    // The instructions around this one up to the nearest breakpoints need no checks: let the run loop
+    // step them directly (inside the current fetch window only).
+    const stretch = d.quietStretch(linear);
+    if (stretch && cpu.eip >= cpu.fetchLo && cpu.eip <= cpu.fetchHi) {
+      const offset = linear & 0xfff;
+      cpu.quietLo = Math.max(cpu.fetchLo, cpu.eip - (offset - stretch.first));
+      cpu.quietHi = Math.min(cpu.fetchHi, cpu.eip + (stretch.last - offset));
+    }
     cpu.step();
     d.skipping = false;
     return;

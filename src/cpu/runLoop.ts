@@ -92,7 +92,7 @@ function runSlice(cpu: Cpu, n: number): number {
       while (cpu.sliceLeft > 0) {
         cpu.sliceLeft--;
         const eip = cpu.eip;
-        if (eip <= cpu.fetchHi && eip >= cpu.fetchLo && cpu.fetchWindowQuiet && d.skipAt < 0) cpu.step();
+        if (eip <= cpu.quietHi && eip >= cpu.quietLo && d.skipAt < 0) cpu.step();
         else stepWithDebug(cpu);
       }
     } else {

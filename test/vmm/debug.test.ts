@@ -56,6 +56,22 @@ describe('guest debug', () => {
     assert.equal(ip(vm), 2);
   });
 
+  it('stops at breakpoints on the page the guest runs from, around and inside a loop', () => {
+    // mov cx, 5 ; l: inc ax ; loop l ; nop ; hlt — the loop runs between two breakpoints' stretches
+    const code = [0xb9, 0x05, 0x00, 0x40, 0xe2, 0xfd, 0x90, 0xf4];
+    let vm = vmWithCode(code);
+    arm(vm, { breakpoints: [CODE + 6, CODE + 0x800] });
+    assert.deepEqual(causeOf(vm.vcpus[0].run(1000)), { kind: 'breakpoint', linear: CODE + 6 });
+    assert.equal(vm.vcpus[0].getRegs().eax & 0xffff, 5, 'the whole loop ran before the stop after it');
+    vm = vmWithCode(code);
+    arm(vm, { breakpoints: [CODE + 3] });
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual(causeOf(vm.vcpus[0].run(1000)), { kind: 'breakpoint', linear: CODE + 3 });
+      assert.equal(vm.vcpus[0].getRegs().eax & 0xffff, i, `hit ${i + 1} before its increment`);
+    }
+    assert.deepEqual(vm.vcpus[0].run(1000), { kind: 'hlt' });
+  });
+
   it('single-steps one instruction, even over a breakpoint on it', () => {
     const vm = vmWithCode(INCS);
     arm(vm, { breakpoints: [CODE] });
