@@ -141,6 +141,12 @@ export class Cpu extends MemoryAccess {
   /** Guest debug (breakpoints, intercepts); consulted only while `debugArmed`. */
   readonly debug = new CpuDebug();
   debugArmed = false;
+  /**
+   * Breakpoints or the mode-change intercept are armed: instructions go
+   * through the guest-debug loop (./runLoop.ts). The other intercepts are
+   * checked where they happen and cost nothing per instruction.
+   */
+  debugStepChecks = false;
 
   /** The opcode table; see ./ops/table.ts. */
   ops: readonly OpHandler[] = [];
@@ -335,6 +341,7 @@ export class Cpu extends MemoryAccess {
   setDebug(config: Parameters<CpuDebug['configure']>[0]): void {
     this.debug.configure(config);
     this.debugArmed = this.debug.armed;
+    this.debugStepChecks = this.debug.needsStepChecks;
     this.invalidateFetch(); // its quiet range was for the old breakpoints
   }
 

@@ -81,6 +81,11 @@ export class CpuDebug {
   }
 
   /** A breakpoint somewhere on the 4 KiB linear page of `linear`. */
+  /** Something to check before or after every instruction (breakpoints, mode changes). */
+  get needsStepChecks(): boolean {
+    return this.breakpoints.size > 0 || this.modeChanges;
+  }
+
   hasBreakpointOnPage(linear: number): boolean {
     return this.pageSlot[linear >>> 12] !== 0;
   }

@@ -87,7 +87,9 @@ function runSlice(cpu: Cpu, n: number): number {
   cpu.invalidateFetch();
   const trap = (cpu.flags & TF) !== 0;
   try {
-    if (cpu.debugArmed) {
+    // The guest-debug loop: breakpoints or mode changes armed, or an instruction to resume past
+    // an intercept (skipAt) — after which the slice just stays in this loop.
+    if (cpu.debugArmed && (cpu.debugStepChecks || cpu.debug.skipAt >= 0)) {
       const d = cpu.debug;
       while (cpu.sliceLeft > 0) {
         cpu.sliceLeft--;
