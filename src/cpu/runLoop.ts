@@ -90,11 +90,12 @@ function runSlice(cpu: Cpu, n: number): number {
     // The guest-debug loop: breakpoints or mode changes armed, or an instruction to resume past
     // an intercept (skipAt) — after which the slice just stays in this loop.
     if (cpu.debugArmed && (cpu.debugStepChecks || cpu.debug.skipAt >= 0)) {
-      const d = cpu.debug;
       while (cpu.sliceLeft > 0) {
         cpu.sliceLeft--;
         const eip = cpu.eip;
-        if (eip <= cpu.quietHi && eip >= cpu.quietLo && d.skipAt < 0) cpu.step();
+        // The quiet range is empty at the start of every slice (invalidateFetch above), so the
+        // first instruction, the one a stop may have left in debug.skipAt, always takes the debug step.
+        if (eip <= cpu.quietHi && eip >= cpu.quietLo) cpu.step();
         else stepWithDebug(cpu);
       }
     } else {
