@@ -16,6 +16,7 @@ import { TableSymbols, SymbolService } from './symbolService';
 import { BreakpointRequest } from './breakpoints';
 import { customHandler } from './customRequests';
 import { deviceNodes } from './devicesView';
+import { systemRegister } from './systemRegisters';
 import { VariableStore } from './variableStore';
 
 const THREAD_ID = 1;
@@ -352,16 +353,26 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
         const n = place.kind === 'physical' ? rt.writePhysical(place.physical, bytes) : rt.writeLinear(place.linear, bytes);
         if (n < size) throw new Error(`only ${n} of ${size} bytes could be written (not RAM)`);
       } else {
-        const all = [...generalRegisters(rt), ...segmentRegisters(rt), ...systemRegisters(rt)];
-        const flat = all.flatMap((n) => [n, ...(n.children ? n.children() : [])]);
-        const node = flat.find((n) => n.name === target.name && n.set);
-        if (!node?.set) throw new Error(`register '${target.name}' cannot be changed`);
-        node.set(value);
+        this.writeRegister(rt, target.name, value);
       }
       this.variables.invalidateValues();
       const after = evaluator.evaluate(args.expression);
       response.body = { value: this.formatValue(after.value, after.size) };
     });
+  }
+
+  /** Write a register by its expression name: a system register (cr0, gdtr.base, ds.limit …) or a node of the register views. */
+  private writeRegister(rt: VmexitRuntime, name: string, value: number): void {
+    const sys = systemRegister(rt, name);
+    if (sys) {
+      sys.write(value);
+      return;
+    }
+    const all = [...generalRegisters(rt), ...segmentRegisters(rt), ...systemRegisters(rt)];
+    const flat = all.flatMap((n) => [n, ...(n.children ? n.children() : [])]);
+    const node = flat.find((n) => n.name === name && n.set);
+    if (!node?.set) throw new Error(`register '${name}' cannot be changed`);
+    node.set(value);
   }
 
   // ---- Memory and disassembly ---------------------------------------------------------

@@ -1,12 +1,14 @@
 // The adapter's evaluator: the NASM-syntax expression language of
 // ./expression.ts over the stopped machine (registers, hidden segment bases,
-// guest memory, symbols). What evaluate, hovers, watch, conditions, log
+// the system registers of ./systemRegisters.ts (cr0, dr7, gdtr.base,
+// ds.limit ...), guest memory, symbols). What evaluate, hovers, watch, conditions, log
 // messages, setExpression, data breakpoints and memory references use.
 
 import { evaluate, evaluateCondition, isExpressionError, parseAddress, parseLvalue } from './expression';
 import type { Address, EvaluationContext, ExpressionError, Lvalue } from './expression';
 import type { VmexitRuntime } from './runtime';
 import type { SymbolService } from './symbolService';
+import { systemRegister } from './systemRegisters';
 
 export type GuestAddress = { space: 'linear' | 'physical'; address: number };
 
@@ -66,8 +68,7 @@ export class NasmEvaluator implements Evaluator {
           return n[1] === 'h' ? (v >>> 8) & 0xff : v & 0xff;
         }
         if (n === 'cs' || n === 'ds' || n === 'es' || n === 'fs' || n === 'gs' || n === 'ss') return sregs[n].selector;
-        if (n === 'cr0' || n === 'cr2' || n === 'cr3' || n === 'cr4' || n === 'efer') return sregs[n] >>> 0;
-        return undefined;
+        return systemRegister(rt, n)?.read();
       },
       segmentBase(segment: string): number {
         const s = segment.toLowerCase();

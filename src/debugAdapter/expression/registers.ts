@@ -4,7 +4,7 @@
 // come from the EvaluationContext; a name the context answers but this table
 // does not list is still a register, sized by its value.
 
-export type RegisterClass = 'general' | 'segment' | 'pointer' | 'flags' | 'control' | 'debug';
+export type RegisterClass = 'general' | 'segment' | 'pointer' | 'flags' | 'control' | 'debug' | 'system';
 
 export interface RegisterShape {
   /** Width in bits. */
@@ -62,7 +62,15 @@ add(['flags'], 16, 'flags');
 add(['eflags'], 32, 'flags');
 add(['rflags'], 64, 'flags');
 add(['cr0', 'cr2', 'cr3', 'cr4', 'cr8'], 32, 'control');
-add(['dr0', 'dr1', 'dr2', 'dr3', 'dr6', 'dr7'], 32, 'debug');
+add(['efer'], 32, 'control');
+add(['dr0', 'dr1', 'dr2', 'dr3', 'dr4', 'dr5', 'dr6', 'dr7'], 32, 'debug');
+// The descriptor-table registers and the hidden segment caches (see debugAdapter/systemRegisters.ts).
+add(['gdtr.base', 'idtr.base'], 32, 'system');
+add(['gdtr.limit', 'idtr.limit'], 16, 'system');
+for (const seg of ['cs', 'ds', 'es', 'fs', 'gs', 'ss', 'ldtr', 'tr']) {
+  add([`${seg}.selector`], 16, 'system');
+  add([`${seg}.base`, `${seg}.limit`, `${seg}.attributes`], 32, 'system');
+}
 
 /** The shape of a register by lower-case name, undefined if the table does not list it. */
 export function registerShape(name: string): RegisterShape | undefined {
