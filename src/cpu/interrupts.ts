@@ -5,7 +5,8 @@
 // watch every delivery).
 
 import type { Cpu } from './cpu';
-import { GuestFault, TRIPLE_FAULT, Unimplemented } from './faults';
+import { GuestFault, TRIPLE_FAULT } from './faults';
+import { deliverProtected } from './protectedInterrupts';
 import { AC, CS, IF, RF, TF, VEC_DF, VEC_GP } from './state';
 
 /** Interrupt kinds, for delivery: they differ in what is pushed and in privilege checks. */
@@ -64,11 +65,13 @@ function isContributory(v: number): boolean {
   return v === 0 || (v >= 10 && v <= 13);
 }
 
-/** Transfer control through the IVT (real mode) or the IDT (protected mode). */
+/** Transfer control through the IVT (real mode) or the IDT (protected mode: ./protectedInterrupts.ts). */
 export function deliverInterrupt(cpu: Cpu, vector: number, kind: number, errorCode: number): void {
   if (cpu.protectedMode) {
-    throw new Unimplemented(`protected-mode interrupt delivery (vector ${vector})`);
+    deliverProtected(cpu, vector, kind === INT_SOFTWARE, errorCode);
+    return;
   }
+  // Real mode pushes no error code.
   // Real mode (SDM vol. 3 §20.1.4): the IVT entry must lie within the IDTR limit.
   if (vector * 4 + 3 > cpu.idtrLimit) throw new GuestFault(VEC_GP, vector * 8 + 2);
   const entry = (cpu.idtrBase + vector * 4) | 0;
@@ -81,6 +84,4 @@ export function deliverInterrupt(cpu: Cpu, vector: number, kind: number, errorCo
   cpu.lazy = 0;
   cpu.loadSegmentReal(CS, cs);
   cpu.eip = ip;
-  void kind;
-  void errorCode;
 }

@@ -5,6 +5,7 @@
 import { Cpu } from '../cpu';
 import { softwareInterrupt } from '../interrupts';
 import { CS, ECX, IF, OF, VEC_BP, VEC_DB, VEC_OF } from '../state';
+import { interruptReturnProtected } from '../protectedInterrupts';
 import { OpTable, define, defineGroup } from './table';
 
 /** Relative jump: the displacement is added to the address of the next instruction. */
@@ -39,7 +40,10 @@ function returnFar(cpu: Cpu, release: number): void {
  * FLAGS; a 32-bit IRETD keeps VM, VIF and VIP.
  */
 function interruptReturn(cpu: Cpu): void {
-  if (cpu.protectedMode) cpu.unimplemented('IRET in protected mode');
+  if (cpu.protectedMode) {
+    interruptReturnProtected(cpu);
+    return;
+  }
   if (cpu.opsize32) {
     const eip = cpu.pop32() >>> 0;
     const cs = cpu.pop32() & 0xffff;
