@@ -201,12 +201,13 @@ describe('ops group B: misc.ts', () => {
     assert.equal(m.cpu.run(100), StopReason.Halt);
     assert.equal(m.cpu.eip, 2);
     assert.ok(m.cpu.halted);
-    // CPL 3 in protected mode: #GP(0). Protected-mode delivery is not in the core yet, so the run ends there.
+    // CPL 3 in protected mode: #GP(0), seen through a guest-debug exception intercept.
     const pm = machine('f4');
     pm.cpu.cr0 |= CR0_PE;
     pm.cpu.cpl = 3;
-    assert.equal(pm.cpu.run(10), StopReason.InternalError);
-    assert.match(pm.cpu.internalError?.message ?? '', /vector 13\b/);
+    pm.cpu.setDebug({ breakpoints: [], exceptions: [13], softwareInterrupts: [], modeChanges: false, magicBreakpoint: false });
+    assert.equal(pm.cpu.run(10), StopReason.Debug);
+    assert.deepEqual(pm.cpu.debug.event, { kind: 'exception', vector: 13, errorCode: 0 });
     assert.equal(pm.cpu.halted, false);
   });
 
