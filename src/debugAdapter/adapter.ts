@@ -240,7 +240,9 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     const where = `${frame.cs.toString(16).toUpperCase().padStart(4, '0')}:${frame.offset.toString(16).toUpperCase().padStart(digits, '0')}`;
     const sym = this.symbols.symbolAt(frame.linear);
     const label = sym ? `${sym.name}${sym.offset ? `+0x${sym.offset.toString(16)}` : ''} ` : '';
-    return frame.bitness === 16 ? `${label}${where} (linear 0x${frame.linear.toString(16).toUpperCase().padStart(5, '0')})` : `${label}${where}`;
+    // How the frame was left when not a plain near call: `via far call`, `via INT 10h`.
+    const via = frame.via && frame.via !== 'call' ? ` via ${frame.via}` : '';
+    return frame.bitness === 16 ? `${label}${where} (linear 0x${frame.linear.toString(16).toUpperCase().padStart(5, '0')})${via}` : `${label}${where}${via}`;
   }
 
   protected stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {

@@ -156,3 +156,29 @@ export function decodeBackward(read: LinearReader, linear: number, offset: numbe
     stepClass: 'other' as const,
   }));
 }
+
+/**
+ * Whether the bytes just before `linear` are a CALL that ends exactly there
+ * (the instruction a return address follows): 'near' (E8, FF /2), 'far' (9A,
+ * FF /3), or null when no CALL of 2 to 10 bytes decodes to end at `linear`.
+ */
+export function callEndingAt(read: LinearReader, linear: number, offset: number, bitness: Bitness): 'near' | 'far' | null {
+  const longest = bitness === 16 ? 8 : 10;
+  const raw = read((linear - longest) >>> 0, longest);
+  for (let back = 2; back <= longest; back++) {
+    const bytes = raw.slice(longest - back);
+    if (bytes.some((b) => b === null)) continue;
+    const decoder = new Decoder(bitness, Uint8Array.from(bytes as number[]), DecoderOptions.None);
+    decoder.ip = BigInt(((offset - back) & offsetMask(bitness)) >>> 0);
+    const instr = decoder.decode();
+    try {
+      if (instr.isInvalid || instr.length !== back) continue;
+      if (instr.isCallFar || instr.isCallFarIndirect) return 'far';
+      if (instr.isCallNear || instr.isCallNearIndirect) return 'near';
+    } finally {
+      instr.free();
+      decoder.free();
+    }
+  }
+  return null;
+}

@@ -1,62 +1,185 @@
-// Call frames of a stopped vCPU: the current instruction, then callers found
-// by walking the BP/EBP chain, each kept only when the return address follows
-// a CALL (so code without frame pointers does not invent callers). DAP-free.
+// Call frames of a stopped vCPU: the current instruction, then the frames
+// the stack can prove. DAP-free. Conservative by design (no frame rather
+// than a wrong one):
+//
+// - The BP/EBP chain: at each saved BP, the return address above it is taken
+//   as a near return (IP, same CS) when the bytes before CS:IP decode as a
+//   near CALL ending exactly there (E8, FF /2); else as a far return (IP, CS)
+//   when the bytes before that CS:IP decode as a far CALL (9A, FF /3); else
+//   as an interrupt return (IP, CS, FLAGS) under the interrupt rule below.
+//   The chain ends at the first saved BP that proves none of these.
+// - Interrupt frames (INT n): a triple IP, CS, FLAGS whose CS:IP follows an
+//   `INT n` (CD n), whose FLAGS look like pushed flags (bit 1 set, bits 3, 5
+//   and 15 clear), and whose vector n in the IVT (real mode) or the IDT
+//   (protected mode, a 16- or 32-bit interrupt/trap gate) points into the
+//   code segment the handler runs in. When the BP chain proves no caller, the
+//   top of the stack (64 words) is searched for such a frame, so a handler
+//   without a frame pointer (a BIOS service just entered) still shows the
+//   code it interrupted; the BP chain then goes on in that code.
+// - 64-bit code: the current frame only, for now.
 
+import { callEndingAt } from './disassembler';
 import type { VmexitRuntime } from './runtime';
 
 export interface Frame {
   /** Linear address of the frame's instruction. */
   linear: number;
-  /** CS selector and offset to show (the caller's CS is assumed the same for near calls). */
+  /** CS selector and offset to show. */
   cs: number;
   offset: number;
   bitness: 16 | 32 | 64;
+  /** How the frame was reached from the one above it (undefined for the current instruction). */
+  via?: 'call' | 'far call' | `INT ${string}`;
 }
 
 const MAX_FRAMES = 32;
+/** Words of stack searched for an interrupt frame when the BP chain proves nothing. */
+const INTERRUPT_SCAN_WORDS = 64;
 
-function readUnsigned(runtime: VmexitRuntime, linear: number, size: 2 | 4): number | null {
-  const bytes = runtime.readLinear(linear, size);
-  if (bytes.some((b) => b === null)) return null;
-  return (bytes as number[]).reduceRight((acc, b) => acc * 256 + b, 0);
+/** The code context a frame runs in. */
+interface CodeContext {
+  cs: number;
+  base: number;
+  bitness: 16 | 32;
 }
 
-/** True when the bytes before `ret` end in a CALL (E8 rel, or FF /2 with a short ModRM form). */
-function followsCall(runtime: VmexitRuntime, ret: number, bitness: 16 | 32 | 64): boolean {
-  const before = runtime.readLinear((ret - 7) >>> 0, 7);
-  const at = (back: number): number | null => before[7 - back];
-  if (at(bitness === 16 ? 3 : 5) === 0xe8) return true;
-  for (let back = 2; back <= 7; back++) {
-    if (at(back) === 0xff) {
-      const modrm = at(back - 1);
-      if (modrm !== null && ((modrm >> 3) & 7) === 2) return true;
+class FrameWalker {
+  private readonly word: 2 | 4;
+  private readonly mask: number;
+  private readonly ssBase: number;
+  private readonly realLike: boolean;
+  readonly frames: Frame[];
+
+  constructor(private readonly rt: VmexitRuntime) {
+    const regs = rt.regs();
+    const sregs = rt.sregs();
+    const bitness = rt.codeBitness();
+    this.frames = [{ linear: rt.pc(), cs: sregs.cs.selector, offset: regs.eip >>> 0, bitness }];
+    this.word = sregs.ss.attributes & (1 << 14) ? 4 : 2;
+    this.mask = this.word === 2 ? 0xffff : 0xffffffff;
+    this.ssBase = sregs.ss.base;
+    const mode = rt.mode();
+    this.realLike = mode === 'real' || mode === 'big-real' || mode === 'vm86';
+  }
+
+  private read(offset: number, size: 2 | 4): number | null {
+    const bytes = this.rt.readLinear((this.ssBase + (offset & this.mask)) >>> 0, size);
+    if (bytes.some((b) => b === null)) return null;
+    return (bytes as number[]).reduceRight((acc, b) => acc * 256 + b, 0);
+  }
+
+  private segmentBase(selector: number): number | undefined {
+    return this.realLike ? selector * 16 : this.rt.descriptorBase(selector);
+  }
+
+  private push(ctx: CodeContext, offset: number, via: Frame['via']): void {
+    this.frames.push({ linear: (ctx.base + offset) >>> 0, cs: ctx.cs, offset, bitness: ctx.bitness, via });
+  }
+
+  /** A return address at stack offset `at` (near, then far): the caller's context, or null. */
+  private callReturn(at: number, ctx: CodeContext): CodeContext | null {
+    const size: 2 | 4 = ctx.bitness === 16 ? 2 : 4;
+    const ip = this.read(at, size);
+    if (ip === null) return null;
+    if (callEndingAt((l, n) => this.rt.readLinear(l, n), (ctx.base + ip) >>> 0, ip, ctx.bitness) === 'near') {
+      this.push(ctx, ip, 'call');
+      return ctx;
+    }
+    const cs = this.read(at + size, 2);
+    if (cs === null) return null;
+    const base = this.segmentBase(cs);
+    if (base === undefined) return null;
+    const caller: CodeContext = { cs, base, bitness: ctx.bitness };
+    if (callEndingAt((l, n) => this.rt.readLinear(l, n), (base + ip) >>> 0, ip, ctx.bitness) === 'far') {
+      this.push(caller, ip, 'far call');
+      return caller;
+    }
+    return null;
+  }
+
+  /** The handler segment and frame size vector `n` delivers to, or undefined. */
+  private vectorTarget(n: number): { cs: number; size: 2 | 4 } | undefined {
+    const idtr = this.rt.sregs().idtr;
+    if (this.realLike) {
+      if (n * 4 + 3 > idtr.limit) return undefined;
+      const b = this.rt.readLinear((idtr.base + n * 4) >>> 0, 4);
+      if (b.some((x) => x === null)) return undefined;
+      return { cs: (b[2] as number) | ((b[3] as number) << 8), size: 2 };
+    }
+    if (n * 8 + 7 > idtr.limit) return undefined;
+    const b = this.rt.readLinear((idtr.base + n * 8) >>> 0, 8);
+    if (b.some((x) => x === null)) return undefined;
+    const type = (b[5] as number) & 0x1f;
+    if (!((b[5] as number) & 0x80)) return undefined;
+    const size = type === 0x06 || type === 0x07 ? 2 : type === 0x0e || type === 0x0f ? 4 : 0;
+    if (size === 0) return undefined;
+    return { cs: (b[2] as number) | ((b[3] as number) << 8), size };
+  }
+
+  /** An IRET frame (IP, CS, FLAGS) at stack offset `at` for a handler running in `handlerCs`: the interrupted context, or null. */
+  private interruptReturn(at: number, handlerCs: number): CodeContext | null {
+    // The frame's size comes from the gate, so try both and let the vector decide.
+    for (const size of this.realLike ? ([2] as const) : ([4, 2] as const)) {
+      const ip = this.read(at, size);
+      const cs = this.read(at + size, 2);
+      const flags = this.read(at + 2 * size, size);
+      if (ip === null || cs === null || flags === null) continue;
+      if (!(flags & 2) || flags & 0x8028 || (size === 4 && flags >>> 22)) continue;
+      const base = this.segmentBase(cs);
+      if (base === undefined) continue;
+      const intAt = this.rt.readLinear((base + ip - 2) >>> 0, 2);
+      if (intAt[0] !== 0xcd || intAt[1] === null) continue;
+      const n = intAt[1];
+      const target = this.vectorTarget(n);
+      if (!target || target.size !== size || (target.cs & ~3) !== (handlerCs & ~3)) continue;
+      const ctx: CodeContext = { cs, base, bitness: this.realLike ? 16 : size === 4 ? 32 : 16 };
+      this.push(ctx, ip, `INT ${n.toString(16).toUpperCase().padStart(2, '0')}h`);
+      return ctx;
+    }
+    return null;
+  }
+
+  /** Follow the BP chain from `bp` (above `floor`) in `ctx`. */
+  chain(bp: number, floor: number, ctx: CodeContext): void {
+    const seen = new Set<number>();
+    bp &= this.mask;
+    while (this.frames.length < MAX_FRAMES && bp !== 0 && bp >= floor && !seen.has(bp)) {
+      seen.add(bp);
+      const savedBp = this.read(bp, this.word);
+      if (savedBp === null) return;
+      const next = this.callReturn(bp + this.word, ctx) ?? this.interruptReturn(bp + this.word, ctx.cs);
+      if (!next) return;
+      ctx = next;
+      if (savedBp <= bp) return;
+      bp = savedBp;
     }
   }
-  return false;
+
+  /** Search the top of the stack for an interrupt frame of the current handler; its stack offset or null. */
+  scanInterrupt(sp: number, ctx: CodeContext): { at: number; ctx: CodeContext } | null {
+    for (let i = 0; i < INTERRUPT_SCAN_WORDS; i++) {
+      const at = (sp + i * this.word) & this.mask;
+      if (at < sp) return null; // wrapped past the top of a 16-bit stack
+      const found = this.interruptReturn(at, ctx.cs);
+      if (found) return { at, ctx: found };
+    }
+    return null;
+  }
 }
 
 export function walkFrames(runtime: VmexitRuntime): Frame[] {
+  const walker = new FrameWalker(runtime);
+  const bitness = runtime.codeBitness();
+  if (bitness === 64) return walker.frames;
   const regs = runtime.regs();
   const sregs = runtime.sregs();
-  const bitness = runtime.codeBitness();
-  const frames: Frame[] = [{ linear: runtime.pc(), cs: sregs.cs.selector, offset: regs.eip >>> 0, bitness }];
-  if (bitness === 64) return frames;
-  const word: 2 | 4 = bitness === 16 ? 2 : 4;
-  const mask = word === 2 ? 0xffff : 0xffffffff;
-  let bp = regs.ebp & mask;
-  const sp = regs.esp & mask;
-  const ssBase = sregs.ss.base;
-  const seen = new Set<number>();
-  while (frames.length < MAX_FRAMES && bp !== 0 && bp >= sp && !seen.has(bp)) {
-    seen.add(bp);
-    const savedBp = readUnsigned(runtime, (ssBase + bp) >>> 0, word);
-    const ret = readUnsigned(runtime, (ssBase + ((bp + word) & mask)) >>> 0, word);
-    if (savedBp === null || ret === null) break;
-    const linear = (sregs.cs.base + ret) >>> 0;
-    if (!followsCall(runtime, linear, bitness)) break;
-    frames.push({ linear, cs: sregs.cs.selector, offset: ret, bitness });
-    if (savedBp <= bp) break;
-    bp = savedBp;
+  const ctx: CodeContext = { cs: sregs.cs.selector, base: sregs.cs.base, bitness };
+  const stackMask = sregs.ss.attributes & (1 << 14) ? 0xffffffff : 0xffff;
+  const sp = (regs.esp & stackMask) >>> 0;
+  walker.chain(regs.ebp, sp, ctx);
+  if (walker.frames.length === 1) {
+    const found = walker.scanInterrupt(sp, ctx);
+    if (found) walker.chain(regs.ebp, found.at + 1, found.ctx);
   }
-  return frames;
+  return walker.frames;
 }

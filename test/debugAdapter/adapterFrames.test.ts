@@ -1,0 +1,69 @@
+// Stack traces across far calls and interrupt handlers, and stepping into a
+// BIOS service through INT n and out of it again, over stdio as VS Code runs
+// the adapter (guest: guests/frames.asm).
+
+import { strict as assert } from 'node:assert';
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import { assemble, frames, Guest, launchWith, prepare, startClient, waitStop } from './dapHarness';
+
+describe('debug adapter: far and interrupt frames, stepping through INT n', function () {
+  this.timeout(30000);
+  let dc: DebugClient;
+  let cleanup = (): void => {};
+  let g: Guest;
+
+  before(function () {
+    this.timeout(120000);
+    const p = prepare();
+    cleanup = p.cleanup;
+    g = assemble(p.dir, 'frames');
+  });
+
+  after(() => cleanup());
+
+  beforeEach(async () => {
+    dc = await startClient();
+  });
+
+  afterEach(async () => {
+    await dc.stop();
+  });
+
+  it('shows the caller of a far procedure called by CALL ptr16:16 (9A) and by CALL FAR [mem] (FF /3)', async () => {
+    await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () =>
+      dc.setBreakpointsRequest({ source: { path: g.asm }, breakpoints: [{ line: g.line('in_near') }] }),
+    );
+    for (const caller of ['after_far1', 'after_far2']) {
+      const st = await frames(dc);
+      assert.deepEqual(
+        st.map((f) => f.line),
+        [g.line('in_near'), g.line('after_near'), g.line(caller)],
+        st.map((f) => f.name).join(' | '),
+      );
+      assert.match(st[0].name, /^in_near 07C0:/);
+      assert.match(st[1].name, /^after_near 07C0:/);
+      assert.doesNotMatch(st[1].name, / via /, 'a near call');
+      assert.match(st[2].name, new RegExp(`^${caller} 0000:7C[0-9A-F]{2} .* via far call$`));
+      assert.equal(st[2].source?.path, g.asm);
+      if (caller === 'after_far1') await waitStop(dc, dc.continueRequest({ threadId: 1 }));
+    }
+  });
+
+  it('shows the code an INT n handler interrupted, through the handler\'s frame pointer', async () => {
+    await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () =>
+      dc.setBreakpointsRequest({ source: { path: g.asm }, breakpoints: [{ line: g.line('in_int60') }] }),
+    );
+    const st = await frames(dc);
+    assert.deepEqual(st.map((f) => f.line), [g.line('in_int60'), g.line('after_int60')], st.map((f) => f.name).join(' | '));
+    assert.match(st[1].name, /^after_int60 0000:.* via INT 60h$/);
+  });
+
+  it('shows no invented callers where the stack proves none', async () => {
+    await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () =>
+      dc.setBreakpointsRequest({ source: { path: g.asm }, breakpoints: [{ line: g.line('after_far1') }, { line: g.line('after_int10') }] }),
+    );
+    assert.equal((await frames(dc)).length, 1, 'back from the far call: BP is 0');
+    await waitStop(dc, dc.continueRequest({ threadId: 1 }));
+    assert.equal((await frames(dc)).length, 1, 'back from INT 10h');
+  });
+});
