@@ -4,6 +4,7 @@
 
 import { strict as assert } from 'node:assert';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import { assemble, frames, Guest, launchWith, prepare, startClient, waitStop } from './dapHarness';
 
 describe('debug adapter: far and interrupt frames, stepping through INT n', function () {
@@ -65,5 +66,37 @@ describe('debug adapter: far and interrupt frames, stepping through INT n', func
     assert.equal((await frames(dc)).length, 1, 'back from the far call: BP is 0');
     await waitStop(dc, dc.continueRequest({ threadId: 1 }));
     assert.equal((await frames(dc)).length, 1, 'back from INT 10h');
+  });
+
+  it('steps into INT 10h (the BIOS handler, as disassembly) and out of it to the instruction after the INT', async () => {
+    const intLine = g.line('after_int10') - 2; // the `int 0x10` line, above the label's own line
+    await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () =>
+      dc.setBreakpointsRequest({ source: { path: g.asm }, breakpoints: [{ line: intLine }] }),
+    );
+    const before = (await frames(dc))[0];
+    assert.equal(before.line, intLine);
+    const vector = (await dc.customRequest('readMemory', { memoryReference: '0x40', count: 4 })) as DebugProtocol.ReadMemoryResponse;
+    const ivt = Buffer.from(vector.body?.data ?? '', 'base64');
+    const handler = ivt.readUInt16LE(2) * 16 + ivt.readUInt16LE(0);
+
+    const into = await waitStop(dc, dc.stepInRequest({ threadId: 1 }));
+    assert.equal(into.body.reason, 'step');
+    const inside = await frames(dc);
+    assert.equal(inside[0].source, undefined, 'the BIOS has no source');
+    assert.equal(inside[0].presentationHint, 'subtle');
+    assert.equal(Number(inside[0].instructionPointerReference), handler, 'at the handler IVT[10h] names');
+    assert.match(inside[0].name, /^F000:/);
+    assert.equal(inside[1]?.line, g.line('after_int10'), 'the interrupted code is the caller frame');
+    assert.match(inside[1].name, /via INT 10h$/);
+    const dis = await dc.disassembleRequest({ memoryReference: inside[0].instructionPointerReference ?? '', instructionCount: 3 });
+    assert.equal(Number(dis.body?.instructions[0].address), handler);
+    assert.notEqual(dis.body?.instructions[0].presentationHint, 'invalid');
+
+    const out = await waitStop(dc, dc.stepOutRequest({ threadId: 1 }));
+    assert.equal(out.body.reason, 'step');
+    const back = await frames(dc);
+    assert.equal(back[0].line, g.line('after_int10'));
+    assert.equal(back[0].source?.path, g.asm);
+    assert.equal(back.length, 1);
   });
 });
