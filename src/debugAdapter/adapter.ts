@@ -17,6 +17,7 @@ import { BreakpointRequest } from './breakpoints';
 import { customHandler } from './customRequests';
 import { deviceNodes } from './devicesView';
 import { systemRegister } from './systemRegisters';
+import { ScreenWatch } from './screenWatch';
 import { VariableStore } from './variableStore';
 
 const THREAD_ID = 1;
@@ -34,6 +35,11 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   private evaluator: Evaluator | null = null;
   private variables = new VariableStore();
   private frames: Frame[] = [];
+  /** The throttled vmexit.screen event (see screenWatch.ts). */
+  private readonly screen = new ScreenWatch(
+    () => (this.runtime && this.runtime.state !== 'ended' ? this.runtime.machine : null),
+    (body) => this.sendEvent(new Event('vmexit.screen', body)),
+  );
   private configurationDone: () => void = () => {};
   private readonly configured: Promise<void>;
 
@@ -53,7 +59,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     e.body.allThreadsStopped = true;
     if (report.hitBreakpointIds) e.body.hitBreakpointIds = report.hitBreakpointIds;
     this.sendEvent(e);
-    this.sendEvent(new Event('vmexit.screen', { rows: this.runtime?.machine.textScreen() ?? [] }));
+    this.screen.flush();
   }
 
   output(channel: OutputChannel, text: string): void {
@@ -67,6 +73,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   }
 
   terminated(): void {
+    this.screen.stop();
     this.sendEvent(new TerminatedEvent());
   }
 
@@ -138,6 +145,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     // Breakpoints and filters arrive before configurationDone; give the client a moment at most.
     await Promise.race([this.configured, new Promise((r) => setTimeout(r, 2000))]);
     runtime.start();
+    this.screen.start(() => this.runtime?.state === 'running');
   }
 
   private need(response: DebugProtocol.Response): VmexitRuntime | null {
@@ -168,11 +176,13 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   }
 
   protected disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.screen.stop();
     this.runtime?.terminate();
     this.sendResponse(response);
   }
 
   protected terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.screen.stop();
     this.runtime?.terminate();
     this.sendResponse(response);
     this.sendEvent(new TerminatedEvent());
@@ -181,7 +191,12 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   protected restartRequest(response: DebugProtocol.RestartResponse): void {
     const rt = this.need(response);
     if (!rt) return;
-    this.attempt(response, () => this.resume(() => rt.restart()));
+    this.attempt(response, () =>
+      this.resume(() => {
+        this.screen.reset();
+        rt.restart();
+      }),
+    );
   }
 
   // ---- Execution -------------------------------------------------------------------

@@ -1,6 +1,11 @@
 // vmexit's own DAP requests (besides the standard ones), for the screen
 // panel and the commands of the extension:
-//   vmexit.screen            → { rows }: the VGA text screen
+//   vmexit.screen            → { mode, rows, cursor }: the VGA text screen
+//                            (rows as Unicode, trailing blanks trimmed)
+//   vmexit.framebuffer       → { mode: 'graphics', width, height, rgba }: the
+//                            mode 13h screen as RGBA in base64 (an error in
+//                            text mode). The `vmexit.screen` event says when
+//                            either changed (screenWatch.ts).
 //   vmexit.setStepInterrupts { enabled } → { enabled }: whether hardware
 //                            interrupts may be taken during a step
 //   vmexit.input             { text, target: 'serial' | 'keyboard' } →
@@ -8,7 +13,7 @@
 // Each handler returns the response body or throws with a message for the
 // user. No DAP types here; the adapter wraps them.
 
-import { typeOnKeyboard } from '../vmm/inspect';
+import { MODE13H_HEIGHT, MODE13H_WIDTH, mode13hRgba, typeOnKeyboard, vgaMode, vgaTextScreen } from '../vmm/inspect';
 import type { VmexitRuntime } from './runtime';
 
 export type CustomBody = Record<string, unknown>;
@@ -20,7 +25,14 @@ function record(args: unknown): Record<string, unknown> {
 }
 
 function screen(rt: VmexitRuntime): CustomBody {
-  return { rows: rt.machine.textScreen() };
+  const mode = vgaMode(rt.machine);
+  return { mode: mode === 'text80x25' ? 'text' : 'graphics', rows: rt.machine.textScreen(), cursor: vgaTextScreen(rt.machine).cursor };
+}
+
+function framebuffer(rt: VmexitRuntime): CustomBody {
+  if (vgaMode(rt.machine) === 'text80x25') throw new Error('vmexit.framebuffer: the screen is in text mode (vmexit.screen gives the text)');
+  const rgba = mode13hRgba(rt.machine);
+  return { mode: 'graphics', width: MODE13H_WIDTH, height: MODE13H_HEIGHT, rgba: Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength).toString('base64') };
 }
 
 function setStepInterrupts(rt: VmexitRuntime, raw: unknown): CustomBody {
@@ -49,6 +61,7 @@ function input(rt: VmexitRuntime, raw: unknown): CustomBody {
 
 const HANDLERS: Readonly<Record<string, (rt: VmexitRuntime, args: unknown) => CustomBody>> = {
   'vmexit.screen': screen,
+  'vmexit.framebuffer': framebuffer,
   'vmexit.setStepInterrupts': setStepInterrupts,
   'vmexit.input': input,
 };

@@ -95,3 +95,37 @@ export function setDebugRegister(vcpu: Vcpu, index: 0 | 1 | 2 | 3 | 6 | 7, value
 export function typeOnKeyboard(machine: PcMachine, text: string): string {
   return machine.keyboard.typeText(text);
 }
+
+// ---- The VGA screen, for the screen panel ------------------------------------------
+
+export type { TextScreen, VgaMode } from '../devices/vgaText';
+export { MODE13H_HEIGHT, MODE13H_WIDTH } from '../devices/vgaText';
+import { MODE13H_HEIGHT, MODE13H_WIDTH } from '../devices/vgaText';
+import type { TextScreen, VgaMode } from '../devices/vgaText';
+
+/** Which view the screen shows (the BIOS sets it on a mode switch). */
+export function vgaMode(machine: PcMachine): VgaMode {
+  return machine.vga.mode;
+}
+
+/** The 80x25 text screen: rows as Unicode, char+attribute cells, the cursor. */
+export function vgaTextScreen(machine: PcMachine): TextScreen {
+  return machine.vga.textScreen();
+}
+
+/** Mode 13h's 64000 palette indices at 0xA0000: a live view of guest RAM (no copy; do not write). */
+export function mode13hPixels(machine: PcMachine): Uint8Array {
+  return machine.vm.memory.ram.subarray(0xa0000, 0xa0000 + MODE13H_WIDTH * MODE13H_HEIGHT);
+}
+
+/** The DAC palette as 256 8-bit RGB triples (768 bytes, a copy). */
+export function vgaPalette(machine: PcMachine): Uint8Array {
+  const out = new Uint8Array(768);
+  for (let i = 0; i < 256; i++) out.set(machine.vga.paletteRgb(i), i * 3);
+  return out;
+}
+
+/** Mode 13h as 320x200 RGBA through the DAC. */
+export function mode13hRgba(machine: PcMachine): Uint8Array {
+  return machine.vga.framebuffer13h();
+}
