@@ -368,7 +368,10 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
         for (let i = 0; i < size; i++) bytes[i] = Math.floor(value / 2 ** (8 * i)) & 0xff;
         const place = target.address;
         const n = place.kind === 'physical' ? rt.writePhysical(place.physical, bytes) : rt.writeLinear(place.linear, bytes);
-        if (n < size) throw new Error(`only ${n} of ${size} bytes could be written (not RAM)`);
+        if (n < size) {
+          const where = place.kind === 'physical' ? `phys:${hex(place.physical + n, 8)}` : hex(place.linear + n, 8);
+          throw new Error(`'${args.expression}': only ${n} of ${size} bytes could be written; ${where} is not RAM`);
+        }
       } else {
         this.writeRegister(rt, target.name, value);
       }
@@ -403,8 +406,12 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     // Real-mode notation as debuggers print it: both parts hex without a prefix (07C0:0018).
     const segOff = /^\s*([0-9a-f]{1,4}):([0-9a-f]{1,8})\s*$/i.exec(reference);
     if (segOff) return { space: 'linear', address: (parseInt(segOff[1], 16) * 16 + parseInt(segOff[2], 16) + offset) >>> 0 };
-    const a = this.evaluator.address(reference);
-    return { space: a.space, address: (a.address + offset) >>> 0 };
+    try {
+      const a = this.evaluator.address(reference);
+      return { space: a.space, address: (a.address + offset) >>> 0 };
+    } catch (e) {
+      throw new Error(`memory reference '${reference}': ${message(e)}`);
+    }
   }
 
   protected readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
@@ -584,6 +591,8 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
         place = v.place;
         size = args.bytes ?? v.size ?? 2;
       }
+      const unreadable = this.watchProblem(rt, place, size);
+      if (unreadable) throw new Error(unreadable);
       response.body = {
         dataId: `${place.space}:${place.address}:${size}`,
         description: `${size} byte${size === 1 ? '' : 's'} at ${this.memoryReferenceOf(place)}`,
@@ -596,19 +605,33 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     this.sendResponse(response);
   }
 
+  /** Why a watchpoint on this range could never fire (not readable guest memory now), or null when it is fine. */
+  private watchProblem(rt: VmexitRuntime, place: GuestAddress, size: number): string | null {
+    if (!Number.isInteger(size) || size < 1 || size > 4096) return `a data breakpoint covers 1 to 4096 bytes, not ${size}`;
+    const bytes = place.space === 'physical' ? rt.readPhysical(place.address, size) : rt.readLinear(place.address, size);
+    const bad = bytes.findIndex((b) => b === null);
+    if (bad < 0) return null;
+    const where = this.memoryReferenceOf({ space: place.space, address: (place.address + bad) >>> 0 });
+    return `no guest memory at ${where}${place.space === 'linear' ? ' (the linear address does not translate to RAM or ROM)' : ''}: a data breakpoint there would never fire`;
+  }
+
   protected setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
     const rt = this.need(response);
     if (!rt) return;
-    const parsed = args.breakpoints.map((bp) => {
+    const checked = args.breakpoints.map((bp) => {
       const m = /^(linear|physical):(\d+):(\d+)$/.exec(bp.dataId);
-      return m ? { space: m[1], address: Number(m[2]), length: Number(m[3]), access: bp.accessType ?? 'write' } : null;
+      if (!m) return { problem: `unknown data breakpoint id '${bp.dataId}'` };
+      const space = m[1] === 'physical' ? ('physical' as const) : ('linear' as const);
+      const watch = { address: Number(m[2]), length: Number(m[3]), access: bp.accessType ?? 'write', physical: space === 'physical' };
+      return { problem: this.watchProblem(rt, { space, address: watch.address }, watch.length), watch };
     });
+    // Only ranges that are guest memory now are armed (one bad range does not disarm the others).
     rt.setWatchpoints(
-      parsed.flatMap((p) =>
-        p ? [{ address: p.address, length: p.length, access: p.access === 'readWrite' ? ('readwrite' as const) : p.access, physical: p.space === 'physical' }] : [],
+      checked.flatMap((c) =>
+        c.watch && !c.problem ? [{ ...c.watch, access: c.watch.access === 'readWrite' ? ('readwrite' as const) : c.watch.access }] : [],
       ),
     );
-    response.body = { breakpoints: parsed.map((p) => ({ verified: p !== null, message: p ? undefined : 'unknown data breakpoint id' })) };
+    response.body = { breakpoints: checked.map((c) => (c.problem ? { verified: false, message: c.problem } : { verified: true })) };
     this.sendResponse(response);
   }
 

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { assemble, evaluate, Guest, launchWith, prepare, startClient } from './dapHarness';
+import { assemble, errorOf, evaluate, Guest, launchWith, prepare, startClient, waitStop } from './dapHarness';
 
 describe('debug adapter: system registers in expressions, error paths', function () {
   this.timeout(30000);
@@ -85,5 +85,63 @@ describe('debug adapter: system registers in expressions, error paths', function
     const system = (await dc.variablesRequest({ variablesReference: scopes.body.scopes[2].variablesReference })).body.variables;
     assert.match(system.find((v) => v.name === 'gdtr')?.value ?? '', /base 0x00000500 limit 0x0017/);
     assert.match(system.find((v) => v.name === 'dr0')?.value ?? '', /0x00007C10/);
+  });
+
+  it('answers bad requests with clear errors: readMemory, disassemble, evaluate, setExpression, setVariable', async () => {
+    await launchWith(dc, { image: boot.bin, symbols: [boot.lst], stopOnEntry: 'bootsector' });
+    const custom = (command: string, args: object): Promise<unknown> => dc.customRequest(command, args);
+    const repl = (expression: string): Promise<unknown> => dc.evaluateRequest({ expression, frameId: 0, context: 'repl' });
+    assert.match(await errorOf(custom('readMemory', { memoryReference: 'nosuch', count: 4 })), /^memory reference 'nosuch': unknown register or symbol 'nosuch'$/);
+    assert.match(await errorOf(custom('readMemory', { memoryReference: '[bx', count: 4 })), /^memory reference '\[bx': missing '\]' for the '\[' at column 1$/);
+    assert.match(await errorOf(dc.disassembleRequest({ memoryReference: 'start+', instructionCount: 4 })), /^memory reference 'start\+': unexpected end of expression$/);
+    assert.match(await errorOf(repl('1 +')), /unexpected end of expression/);
+    assert.match(await errorOf(repl('dword [phys:0xFFEFFFF0]')), /physical memory at 0xFFEFFFF0 unreadable/);
+    assert.match(await errorOf(repl('10 / 0')), /division by zero at column 4/);
+    assert.match(await errorOf(repl('eax +* 2')), /column/);
+    assert.match(await errorOf(custom('setExpression', { expression: '1 + 2', value: '3', frameId: 0 })), /cannot assign to this; write a register or a memory operand/);
+    assert.match(await errorOf(custom('setExpression', { expression: 'start', value: '3', frameId: 0 })), /'start' is a symbol, not a register; .*'word \[start\]'/);
+    assert.match(await errorOf(custom('setExpression', { expression: 'ax', value: 'nosuch', frameId: 0 })), /unknown register or symbol 'nosuch'/);
+    assert.match(await errorOf(custom('setExpression', { expression: 'word [phys:0xFFFF0]', value: '1', frameId: 0 })), /only 0 of 2 bytes could be written; phys:0x000FFFF0 is not RAM/);
+    assert.match(await errorOf(custom('setExpression', { expression: 'ds.nosuch', value: '1', frameId: 0 })), /unknown register or symbol 'ds.nosuch'/);
+    const scopes = await dc.scopesRequest({ frameId: 0 });
+    const system = scopes.body.scopes[2].variablesReference;
+    assert.match(await errorOf(dc.setVariableRequest({ variablesReference: system, name: 'Mode', value: '1' })), /'Mode' cannot be changed/);
+    assert.match(await errorOf(dc.setVariableRequest({ variablesReference: system, name: 'nosuch', value: '1' })), /no variable 'nosuch' here/);
+    assert.match(await errorOf(dc.setVariableRequest({ variablesReference: system, name: 'cr3', value: '1 +' })), /unexpected end of expression/);
+    assert.match(await errorOf(dc.setVariableRequest({ variablesReference: 99999, name: 'ax', value: '1' })), /no variable 'ax' here/);
+    // After a step the old references are void.
+    await waitStop(dc, dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+    assert.match(await errorOf(dc.setVariableRequest({ variablesReference: system, name: 'cr3', value: '1' })), /no variable 'cr3' here/);
+  });
+
+  it('marks breakpoints no symbols can place unverified with the reason, and refuses data breakpoints on bad addresses', async () => {
+    await launchWith(dc, { image: boot.bin, symbols: [boot.lst], stopOnEntry: 'bootsector' });
+    const other = await dc.setBreakpointsRequest({ source: { path: '/nowhere/other.asm' }, breakpoints: [{ line: 3 }] });
+    assert.equal(other.body.breakpoints[0].verified, false);
+    assert.match(other.body.breakpoints[0].message ?? '', /other\.asm is not covered by any symbol file/);
+    const past = await dc.setBreakpointsRequest({ source: { path: boot.asm }, breakpoints: [{ line: 100000 }] });
+    assert.equal(past.body.breakpoints[0].verified, false);
+    assert.match(past.body.breakpoints[0].message ?? '', /no code at or after line 100000 in boot\.asm/);
+
+    const info = async (name: string, asAddress = false): Promise<DebugProtocol.DataBreakpointInfoResponse['body']> =>
+      (await dc.dataBreakpointInfoRequest({ name, frameId: 0, asAddress, bytes: asAddress ? 4 : undefined })).body;
+    assert.deepEqual(await info('nosuch'), { dataId: null, description: "unknown register or symbol 'nosuch'" });
+    assert.match((await info('ax')).description, /not a memory operand/);
+    assert.match((await info('byte [phys:0xFFEFFFF0]')).description, /unreadable/);
+    const unmapped = await info('0xE0000000', true);
+    assert.equal(unmapped.dataId, null);
+    assert.match(unmapped.description, /no guest memory at 0xE0000000 .*would never fire/);
+    assert.equal((await info('phys:0xE0000000', true)).dataId, null);
+    assert.equal((await info('word [0x7c00]')).dataId, 'linear:31744:2');
+
+    const set = await dc.setDataBreakpointsRequest({
+      breakpoints: [{ dataId: 'bogus' }, { dataId: 'physical:3758096384:4' }, { dataId: 'linear:31744:0' }, { dataId: 'linear:1280:2', accessType: 'write' }],
+    });
+    const [bogus, offRam, empty, good] = set.body.breakpoints;
+    assert.deepEqual(bogus, { verified: false, message: "unknown data breakpoint id 'bogus'" });
+    assert.equal(offRam.verified, false);
+    assert.match(offRam.message ?? '', /no guest memory at phys:0xE0000000/);
+    assert.match(empty.message ?? '', /1 to 4096 bytes, not 0/);
+    assert.equal(good.verified, true);
   });
 });
