@@ -401,7 +401,8 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     return place.space === 'physical' ? `phys:${hex(place.address, 8)}` : hex(place.address, 8);
   }
 
-  private resolveReference(reference: string, offset = 0): GuestAddress {
+  /** A memory reference to an address; errors name the reference as `what` ('memory reference', 'function breakpoint' …). */
+  private resolveReference(reference: string, offset = 0, what = 'memory reference'): GuestAddress {
     if (!this.evaluator) throw new Error('no guest');
     // Real-mode notation as debuggers print it: both parts hex without a prefix (07C0:0018).
     const segOff = /^\s*([0-9a-f]{1,4}):([0-9a-f]{1,8})\s*$/i.exec(reference);
@@ -410,7 +411,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       const a = this.evaluator.address(reference);
       return { space: a.space, address: (a.address + offset) >>> 0 };
     } catch (e) {
-      throw new Error(`memory reference '${reference}': ${message(e)}`);
+      throw new Error(`${what} '${reference}': ${message(e)}`);
     }
   }
 
@@ -524,7 +525,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     if (!rt) return;
     const resolved = args.breakpoints.map((bp) => {
       try {
-        const a = this.resolveReference(bp.name);
+        const a = this.resolveReference(bp.name, 0, 'function breakpoint');
         return { bp, linear: a.address, error: null };
       } catch (e) {
         return { bp, linear: 0, error: message(e) };
@@ -534,7 +535,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     const made = rt.setBreakpoints('function', good.map((r) => this.request(r.linear, r.bp)));
     response.body = {
       breakpoints: resolved.map((r): DebugProtocol.Breakpoint => {
-        if (r.error !== null) return { id: rt.breakpoints.allocateId(), verified: false, message: `'${r.bp.name}': ${r.error}`, reason: 'failed' };
+        if (r.error !== null) return { id: rt.breakpoints.allocateId(), verified: false, message: r.error, reason: 'failed' };
         const armed = made[good.indexOf(r)];
         return { id: armed.id, verified: true, instructionReference: hex(armed.linear, 8), ...this.sourceOf(armed.linear) };
       }),
@@ -553,7 +554,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     const resolved = args.breakpoints.map((bp) => {
       try {
         // A physical reference names the same place as its linear address while paging is off.
-        const a = this.resolveReference(bp.instructionReference, bp.offset ?? 0);
+        const a = this.resolveReference(bp.instructionReference, bp.offset ?? 0, 'instruction breakpoint');
         return { bp, linear: a.address, error: null };
       } catch (e) {
         return { bp, linear: 0, error: message(e) };
@@ -563,7 +564,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     const made = rt.setBreakpoints('instruction', good.map((r) => this.request(r.linear, r.bp)));
     response.body = {
       breakpoints: resolved.map((r): DebugProtocol.Breakpoint => {
-        if (r.error !== null) return { id: rt.breakpoints.allocateId(), verified: false, message: `'${r.bp.instructionReference}': ${r.error}`, reason: 'failed' };
+        if (r.error !== null) return { id: rt.breakpoints.allocateId(), verified: false, message: r.error, reason: 'failed' };
         const armed = made[good.indexOf(r)];
         return { id: armed.id, verified: true, instructionReference: hex(armed.linear, 8), ...this.sourceOf(armed.linear) };
       }),

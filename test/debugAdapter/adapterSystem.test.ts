@@ -123,6 +123,11 @@ describe('debug adapter: system registers in expressions, error paths', function
     assert.equal(past.body.breakpoints[0].verified, false);
     assert.match(past.body.breakpoints[0].message ?? '', /no code at or after line 100000 in boot\.asm/);
 
+    const fn = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'no_such_function' }] });
+    assert.deepEqual([fn.body.breakpoints[0].verified, fn.body.breakpoints[0].message], [false, "function breakpoint 'no_such_function': unknown register or symbol 'no_such_function'"]);
+    const ins = (await dc.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: '0x7c00 +' }] })).body as DebugProtocol.SetInstructionBreakpointsResponse['body'];
+    assert.deepEqual([ins.breakpoints[0].verified, ins.breakpoints[0].message], [false, "instruction breakpoint '0x7c00 +': unexpected end of expression"]);
+
     const info = async (name: string, asAddress = false): Promise<DebugProtocol.DataBreakpointInfoResponse['body']> =>
       (await dc.dataBreakpointInfoRequest({ name, frameId: 0, asAddress, bytes: asAddress ? 4 : undefined })).body;
     assert.deepEqual(await info('nosuch'), { dataId: null, description: "unknown register or symbol 'nosuch'" });
