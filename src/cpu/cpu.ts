@@ -67,9 +67,6 @@ export class Cpu extends MemoryAccess {
   idtrLimit = 0x3ff;
 
   // ---- Control and model state. ----
-  cr2 = 0;
-  cr3 = 0;
-  cr4 = 0;
   efer = 0;
   apicBase = 0xfee00900;
   /** SYSENTER_CS/ESP/EIP MSRs (174h-176h) and IA32_PAT (277h, low and high dwords); see ops/system.ts. */
@@ -79,7 +76,6 @@ export class Cpu extends MemoryAccess {
   patLo = PAT_DEFAULT;
   patHi = PAT_DEFAULT;
   readonly dr = new Int32Array(8);
-  cpl = 0;
   /** CS.D: default operand and address size of the code being run. */
   code32 = false;
   /** Time-stamp counter offset: TSC = instructions retired + tscOffset. */
@@ -166,6 +162,7 @@ export class Cpu extends MemoryAccess {
 
   /** Power-on reset (SDM vol. 3 §9.1.1): real mode, CS:IP = F000:FFF0 with CS base FFFF0000. */
   reset(): void {
+    this.flushTlb();
     this.reg32.fill(0);
     this.reg32[2] = 0x00000600; // EDX: family 6 signature, as after RESET
     this.eip = 0xfff0;
@@ -251,6 +248,8 @@ export class Cpu extends MemoryAccess {
 
   setSregs(s: Sregs): void {
     setSregs(this, s);
+    this.flushTlb(); // CR0, CR3 or CR4 may have changed
+    this.invalidateFetch();
   }
 
   setA20(enabled: boolean): void {

@@ -8,9 +8,10 @@
 // except for guest faults.
 
 import { PageKind, PhysicalMemory } from './bus';
-import { GuestFault, Unimplemented } from './faults';
+import { GuestFault } from './faults';
 import { LazyFlags } from './flags';
-import { CR0_ET, CR0_PG, SS, VEC_GP, VEC_SS } from './state';
+import { TLB_DIRTY, TLB_USER, TLB_WRITABLE, pageWalk } from './paging';
+import { CR0_ET, CR0_PG, CR0_WP, SS, VEC_GP, VEC_SS } from './state';
 
 export class MemoryAccess extends LazyFlags {
   // ---- General registers: one buffer, three views (little-endian host). ----
@@ -28,6 +29,18 @@ export class MemoryAccess extends LazyFlags {
   // ---- Addressing state (the rest of the control state is in Cpu). ----
   /** CR0; here because its PG bit decides translation. */
   cr0 = CR0_ET;
+  /** The page-fault address, the page directory base and CR4 (PSE): translation state. */
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  /** Current privilege level: user (3) or supervisor accesses for paging. */
+  cpl = 0;
+  /**
+   * Software TLB: per linear page, the physical page and TLB_* rights bits
+   * (./paging.ts), or 0. `tlbFilled` lists the pages to clear on a flush.
+   */
+  readonly tlb = new Int32Array(1 << 20);
+  private tlbFilled: number[] = [];
   /** SS.B: the stack pointer is ESP (else SP). */
   stack32 = false;
   /** Physical address mask: bit 20 is cleared while the A20 gate is off. */
@@ -62,10 +75,46 @@ export class MemoryAccess extends LazyFlags {
     throw new GuestFault(seg === SS ? VEC_SS : VEC_GP, 0);
   }
 
-  /** Linear to physical (before the A20 mask). Paging arrives with protected mode. */
-  translate(linear: number): number {
-    if (this.cr0 & CR0_PG) throw new Unimplemented('paging (CR0.PG) is not implemented yet');
-    return linear;
+  /**
+   * Linear to physical (before the A20 mask): the identity without paging;
+   * with CR0.PG the TLB, or the page walk (#PF on failure).
+   */
+  translate(linear: number, write = false): number {
+    if ((this.cr0 & CR0_PG) === 0) return linear;
+    const e = this.tlb[linear >>> 12];
+    if (e !== 0 && (this.cpl !== 3 || (e & TLB_USER) !== 0)) {
+      if (!write) return (e & ~0xfff) | (linear & 0xfff);
+      // A write needs the dirty bit already set, and the right to write at this level.
+      if ((e & TLB_DIRTY) !== 0 && ((e & TLB_WRITABLE) !== 0 || (this.cpl !== 3 && (this.cr0 & CR0_WP) === 0))) {
+        return (e & ~0xfff) | (linear & 0xfff);
+      }
+    }
+    return pageWalk(this, linear, write, true);
+  }
+
+  /** The translation a debugger sees: no faults, no accessed/dirty bits, no TLB fill; null where nothing maps. */
+  translatePeek(linear: number): number | null {
+    if ((this.cr0 & CR0_PG) === 0) return linear >>> 0;
+    const p = pageWalk(this, linear, false, false);
+    return p < 0 ? null : p;
+  }
+
+  fillTlb(page: number, entry: number): void {
+    if (this.tlb[page] === 0) this.tlbFilled.push(page);
+    this.tlb[page] = entry;
+  }
+
+  /** Forget every cached translation (MOV CR0/CR3/CR4, task switch). */
+  flushTlb(): void {
+    const filled = this.tlbFilled;
+    if (filled.length > 4096) this.tlb.fill(0);
+    else for (let i = 0; i < filled.length; i++) this.tlb[filled[i]] = 0;
+    this.tlbFilled = [];
+  }
+
+  /** INVLPG: forget the translation of one page. */
+  invalidatePage(linear: number): void {
+    this.tlb[linear >>> 12] = 0;
   }
 
   read8(seg: number, off: number): number {
@@ -111,7 +160,7 @@ export class MemoryAccess extends LazyFlags {
   }
 
   writeLinear8(lin: number, v: number): void {
-    const p = this.translate(lin) & this.a20Mask;
+    const p = this.translate(lin, true) & this.a20Mask;
     if (this.pageKind[p >>> 12] === PageKind.Ram) this.ram[p] = v;
     else this.memory.writeSlow(p >>> 0, 1, v & 0xff);
   }
@@ -122,7 +171,7 @@ export class MemoryAccess extends LazyFlags {
       this.writeLinear8((lin + 1) | 0, v >> 8);
       return;
     }
-    const p = this.translate(lin) & this.a20Mask;
+    const p = this.translate(lin, true) & this.a20Mask;
     if (this.pageKind[p >>> 12] === PageKind.Ram) {
       this.ram[p] = v;
       this.ram[p + 1] = v >> 8;
@@ -135,7 +184,7 @@ export class MemoryAccess extends LazyFlags {
       this.writeLinear16((lin + 2) | 0, v >>> 16);
       return;
     }
-    const p = this.translate(lin) & this.a20Mask;
+    const p = this.translate(lin, true) & this.a20Mask;
     if (this.pageKind[p >>> 12] === PageKind.Ram) {
       const ram = this.ram;
       ram[p] = v;

@@ -28,16 +28,13 @@ import type { PcMachine } from './pc';
 
 /**
  * A linear address to the physical address this vCPU's accesses would reach
- * (A20 applied; paging once the core has it), or null when it does not
- * translate. The debugger's memory writes take this path, so they land where
- * the guest's own would.
+ * (paging, then A20), or null when it does not translate. No side effects
+ * (no page fault, no accessed bits). The debugger's memory writes take this
+ * path, so they land where the guest's own would.
  */
 export function translateLinear(vcpu: Vcpu, linear: number): number | null {
-  try {
-    return (vcpu.cpu.translate(linear | 0) & vcpu.cpu.a20Mask) >>> 0;
-  } catch {
-    return null;
-  }
+  const p = vcpu.cpu.translatePeek(linear | 0);
+  return p === null ? null : (p & vcpu.cpu.a20Mask) >>> 0;
 }
 
 // ---- Device state and debug registers, for the debugger's views ----------------

@@ -87,8 +87,9 @@ export class Vcpu {
   /**
    * Arm guest debug (KVM_SET_GUEST_DEBUG): breakpoints and intercepts in the
    * core, watchpoints on guest memory, I/O intercepts on the port bus.
-   * Watchpoints given as linear addresses are translated now (A20; paging
-   * when it exists): re-arm after the guest changes its translation.
+   * Watchpoints given as linear addresses are translated now (paging, then
+   * A20; one that does not translate is an error): re-arm after the guest
+   * changes its translation.
    */
   setGuestDebug(config: GuestDebugConfig): void {
     this.debugConfig = config;
@@ -101,7 +102,9 @@ export class Vcpu {
     });
     this.vm.memory.setWatches(
       config.watchpoints.map((w) => {
-        const start = w.physical ? w.address : (this.cpu.translate(w.address | 0) & this.cpu.a20Mask) >>> 0;
+        const translated = w.physical ? w.address : this.cpu.translatePeek(w.address | 0);
+        if (translated === null) throw new Error(`watchpoint at linear ${w.address.toString(16)}h: the address is not mapped`);
+        const start = w.physical ? w.address : (translated & this.cpu.a20Mask) >>> 0;
         return { start, end: start + w.length, read: w.access !== 'write', write: w.access !== 'read' };
       }),
     );
@@ -188,14 +191,12 @@ export class Vcpu {
   readLinear(linear: number, length: number): (number | null)[] {
     const out: (number | null)[] = [];
     for (let i = 0; i < length; i++) {
-      let physical: number;
-      try {
-        physical = (this.cpu.translate((linear + i) | 0) & this.cpu.a20Mask) >>> 0;
-      } catch {
+      const translated = this.cpu.translatePeek((linear + i) | 0);
+      if (translated === null) {
         out.push(null);
         continue;
       }
-      out.push(this.vm.memory.readPhysical(physical, 1)[0]);
+      out.push(this.vm.memory.readPhysical((translated & this.cpu.a20Mask) >>> 0, 1)[0]);
     }
     return out;
   }

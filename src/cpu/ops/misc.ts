@@ -99,9 +99,9 @@ function opBound(cpu: Cpu): void {
  * - Leaf 1: EAX signature family 6, model 0, stepping 0 (00000600h, the same
  *   value the core leaves in EDX at reset); EBX 0 (no brand index, no
  *   CLFLUSH, one logical processor, initial APIC ID 0); ECX 0; EDX features:
- *   DE (CR4.DE and the DR4/DR5 rule), TSC (RDTSC, CR4.TSD), MSR
- *   (RDMSR/WRMSR), CX8 (CMPXCHG8B) and CMOV. Not reported until they exist:
- *   FPU, PSE/PAE/PGE/PAT (paging), APIC, SEP (SYSENTER; its MSRs are
+ *   DE (CR4.DE and the DR4/DR5 rule), PSE (4 MiB pages), TSC (RDTSC,
+ *   CR4.TSD), MSR (RDMSR/WRMSR), CX8 (CMPXCHG8B) and CMOV. Not reported
+ *   until they exist: FPU, PAE/PGE/PAT, APIC, SEP (SYSENTER; its MSRs are
  *   readable), VME, MMX/SSE.
  * - Leaf 80000000h: maximum extended leaf 80000001h; 80000001h: no
  *   extended features (no long mode, NX or SYSCALL).
@@ -110,7 +110,7 @@ function opBound(cpu: Cpu): void {
  */
 export const CPUID_VENDOR = 'vmexitVMEXIT';
 export const CPUID_SIGNATURE = 0x00000600;
-export const CPUID_FEATURES_EDX = (1 << 2) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 15);
+export const CPUID_FEATURES_EDX = (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 15);
 
 /** Four ASCII characters as a little-endian dword. */
 function ascii4(s: string, at: number): number {

@@ -25,10 +25,11 @@ export const CR4_TSD = 1 << 2;
 export const CR4_DE = 1 << 3;
 /**
  * CR4 bits the core implements: setting any other bit is #GP(0) (SDM vol. 2
- * MOV CRn: reserved bits of CR4). Grows as features arrive (PSE, PAE, PGE
- * with paging; OSFXSR with SSE), together with the CPUID feature bits.
+ * MOV CRn: reserved bits of CR4). Grows as features arrive (PAE, PGE;
+ * OSFXSR with SSE), together with the CPUID feature bits.
  */
-export const CR4_SUPPORTED = CR4_TSD | CR4_DE;
+export const CR4_PSE = 1 << 4;
+export const CR4_SUPPORTED = CR4_TSD | CR4_DE | CR4_PSE;
 
 /** DR7.GD: general detect, any MOV DRn raises #DB first (SDM vol. 3 §17.2.4). */
 const DR7_GD = 1 << 13;
@@ -312,8 +313,11 @@ function opMovCrRd(cpu: Cpu): void {
       cpu.cr4 = v;
       break;
   }
-  // CR0 (PE, PG), CR3 and CR4 decide how code addresses translate: close the fetch window.
-  if (n !== 2) cpu.invalidateFetch();
+  // CR0 (PE, PG, WP), CR3 and CR4 decide how addresses translate: drop the cached translations.
+  if (n !== 2) {
+    cpu.flushTlb();
+    cpu.invalidateFetch();
+  }
 }
 
 /**
@@ -482,12 +486,13 @@ export function installSystem(t: OpTable): void {
     cpu.cr0 = (cpu.cr0 & ~0xf) | (msw & 0xf) | (cpu.cr0 & CR0_PE);
     cpu.invalidateFetch();
   });
-  // /7 INVLPG M: privileged, memory only. There is no TLB yet; the code fetch
-  // window may cover the page, so it is closed.
+  // /7 INVLPG M: privileged, memory only: forget the page's translation (the
+  // code fetch window may cover the page, so it is closed too).
   defineGroup(t, 0x101, 7, (cpu) => {
     noLock(cpu);
     requireMemory(cpu);
     requireCpl0(cpu);
+    cpu.invalidatePage((cpu.segBase[cpu.eaSeg] + cpu.eaOff) | 0);
     cpu.invalidateFetch();
   });
 
