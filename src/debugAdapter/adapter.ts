@@ -521,18 +521,36 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   }
 
   protected setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    this.setAddressBreakpoints(response, 'function', args.breakpoints.map((bp) => ({ bp, reference: bp.name, offset: 0 })));
+  }
+
+  protected setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, args: DebugProtocol.SetInstructionBreakpointsArguments): void {
+    // A physical reference names the same place as its linear address while paging is off.
+    this.setAddressBreakpoints(
+      response,
+      'instruction',
+      args.breakpoints.map((bp) => ({ bp, reference: bp.instructionReference, offset: bp.offset ?? 0 })),
+    );
+  }
+
+  /** Function and instruction breakpoints: each reference resolved to a linear address, or refused with the reason. */
+  private setAddressBreakpoints(
+    response: DebugProtocol.SetFunctionBreakpointsResponse | DebugProtocol.SetInstructionBreakpointsResponse,
+    kind: 'function' | 'instruction',
+    entries: { bp: DebugProtocol.FunctionBreakpoint | DebugProtocol.InstructionBreakpoint; reference: string; offset: number }[],
+  ): void {
     const rt = this.need(response);
     if (!rt) return;
-    const resolved = args.breakpoints.map((bp) => {
+    const resolved = entries.map(({ bp, reference, offset }) => {
       try {
-        const a = this.resolveReference(bp.name, 0, 'function breakpoint');
+        const a = this.resolveReference(reference, offset, `${kind} breakpoint`);
         return { bp, linear: a.address, error: null };
       } catch (e) {
         return { bp, linear: 0, error: message(e) };
       }
     });
     const good = resolved.filter((r) => r.error === null);
-    const made = rt.setBreakpoints('function', good.map((r) => this.request(r.linear, r.bp)));
+    const made = rt.setBreakpoints(kind, good.map((r) => this.request(r.linear, r.bp)));
     response.body = {
       breakpoints: resolved.map((r): DebugProtocol.Breakpoint => {
         if (r.error !== null) return { id: rt.breakpoints.allocateId(), verified: false, message: r.error, reason: 'failed' };
@@ -546,30 +564,6 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   private sourceOf(linear: number): { source?: DebugProtocol.Source; line?: number } {
     const place = this.symbols.addressToLine(linear);
     return place ? { source: { name: place.path.split(/[\\/]/).pop(), path: place.path }, line: place.line } : {};
-  }
-
-  protected setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, args: DebugProtocol.SetInstructionBreakpointsArguments): void {
-    const rt = this.need(response);
-    if (!rt) return;
-    const resolved = args.breakpoints.map((bp) => {
-      try {
-        // A physical reference names the same place as its linear address while paging is off.
-        const a = this.resolveReference(bp.instructionReference, bp.offset ?? 0, 'instruction breakpoint');
-        return { bp, linear: a.address, error: null };
-      } catch (e) {
-        return { bp, linear: 0, error: message(e) };
-      }
-    });
-    const good = resolved.filter((r) => r.error === null);
-    const made = rt.setBreakpoints('instruction', good.map((r) => this.request(r.linear, r.bp)));
-    response.body = {
-      breakpoints: resolved.map((r): DebugProtocol.Breakpoint => {
-        if (r.error !== null) return { id: rt.breakpoints.allocateId(), verified: false, message: r.error, reason: 'failed' };
-        const armed = made[good.indexOf(r)];
-        return { id: armed.id, verified: true, instructionReference: hex(armed.linear, 8), ...this.sourceOf(armed.linear) };
-      }),
-    };
-    this.sendResponse(response);
   }
 
   protected setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
