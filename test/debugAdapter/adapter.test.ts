@@ -4,45 +4,14 @@
 // listings for source breakpoints).
 
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { assemble, Guest, prepare, startClient, waitStop } from './dapHarness';
 
-const root = path.resolve(__dirname, '../..');
-const adapter = path.join(root, 'dist/debugAdapter.js');
-const guestDir = path.join(__dirname, 'guests');
 let work = '';
-
-interface Guest {
-  asm: string;
-  bin: string;
-  lst: string;
-  /** Listing line numbers by the label that starts a line (`name:` on its own line → the next code line). */
-  line(label: string): number;
-}
-
-function assemble(name: string): Guest {
-  const asm = path.join(work, `${name}.asm`);
-  fs.copyFileSync(path.join(guestDir, `${name}.asm`), asm);
-  const bin = path.join(work, `${name}.bin`);
-  const lst = path.join(work, `${name}.lst`);
-  execFileSync('nasm', ['-f', 'bin', '-o', bin, '-l', lst, asm]);
-  const lines = fs.readFileSync(asm, 'utf8').split('\n');
-  return {
-    asm,
-    bin,
-    lst,
-    line(label: string): number {
-      const i = lines.findIndex((l) => l.startsWith(`${label}:`));
-      assert.ok(i >= 0, `label ${label} in ${name}.asm`);
-      // The label's own line when it has an instruction, else the next line.
-      return /:\s*\S/.test(lines[i].replace(/;.*/, '')) ? i + 1 : i + 2;
-    },
-  };
-}
+let cleanup = (): void => {};
 
 async function topFrame(dc: DebugClient): Promise<DebugProtocol.StackFrame> {
   const st = await dc.stackTraceRequest({ threadId: 1 });
@@ -61,12 +30,6 @@ async function launchStopped(dc: DebugClient, args: Record<string, unknown>): Pr
   return stopped as DebugProtocol.StoppedEvent;
 }
 
-/** Issue a stepping/continue request and wait for the stop it causes. */
-async function stopAfter(dc: DebugClient, request: Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
-  const [, stopped] = await Promise.all([request, dc.waitForEvent('stopped', 10000)]);
-  return stopped as DebugProtocol.StoppedEvent;
-}
-
 describe('debug adapter (DAP over stdio)', function () {
   this.timeout(30000);
   let dc: DebugClient;
@@ -74,18 +37,16 @@ describe('debug adapter (DAP over stdio)', function () {
 
   before(function () {
     this.timeout(120000);
-    execFileSync('node', ['scripts/build.mjs', '--quiet'], { cwd: root, stdio: 'inherit' });
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'vmexit-dap-'));
-    boot = assemble('boot');
+    const p = prepare();
+    work = p.dir;
+    cleanup = p.cleanup;
+    boot = assemble(work, 'boot');
   });
 
-  after(() => {
-    if (work) fs.rmSync(work, { recursive: true, force: true });
-  });
+  after(() => cleanup());
 
   beforeEach(async () => {
-    dc = new DebugClient('node', adapter, 'vmexit');
-    await dc.start();
+    dc = await startClient();
   });
 
   afterEach(async () => {
@@ -123,20 +84,20 @@ describe('debug adapter (DAP over stdio)', function () {
 
   it('steps by instruction (next over a call, stepIn into it, stepOut back)', async () => {
     await launchStopped(dc, { image: boot.bin, symbols: [boot.lst], stopOnEntry: 'bootsector' });
-    for (let i = 0; i < 6; i++) await stopAfter(dc, dc.nextRequest({ threadId: 1, granularity: 'instruction' }));
+    for (let i = 0; i < 6; i++) await waitStop(dc, dc.nextRequest({ threadId: 1, granularity: 'instruction' }));
     assert.equal((await topFrame(dc)).line, boot.line('start') + 6, 'at the call');
-    await stopAfter(dc, dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+    await waitStop(dc, dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
     assert.equal((await topFrame(dc)).line, boot.line('add_them'), 'inside the called function');
-    await stopAfter(dc, dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+    await waitStop(dc, dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
     const stack = await dc.stackTraceRequest({ threadId: 1 });
     assert.ok(stack.body.stackFrames.length >= 1);
-    await stopAfter(dc, dc.stepOutRequest({ threadId: 1 }));
+    await waitStop(dc, dc.stepOutRequest({ threadId: 1 }));
     assert.equal((await topFrame(dc)).line, boot.line('after_call'), 'back after the call');
   });
 
   it('steps over INT 10h to the next line (not into the BIOS)', async () => {
     await dc.hitBreakpoint({ image: boot.bin, symbols: [boot.lst] }, { path: boot.asm, line: boot.line('after_call') + 2 });
-    await stopAfter(dc, dc.nextRequest({ threadId: 1 }));
+    await waitStop(dc, dc.nextRequest({ threadId: 1 }));
     assert.equal((await topFrame(dc)).line, boot.line('after_int'));
     const screen = await dc.customRequest('vmexit.screen');
     assert.match((screen.body as { rows: string[] }).rows.join('\n'), /A/);
@@ -206,18 +167,18 @@ describe('debug adapter (DAP over stdio)', function () {
   });
 
   it('pauses a running guest quickly and continues', async () => {
-    const spin = assemble('spin');
+    const spin = assemble(work, 'spin');
     const [, , ] = await Promise.all([dc.configurationSequence(), dc.launch({ image: spin.bin })]);
     await new Promise((r) => setTimeout(r, 200));
     const t0 = performance.now();
-    const stopped = await stopAfter(dc, dc.pauseRequest({ threadId: 1 }));
+    const stopped = await waitStop(dc, dc.pauseRequest({ threadId: 1 }));
     const latency = performance.now() - t0;
     assert.equal(stopped.body.reason, 'pause');
     assert.ok(latency < 250, `pause took ${latency.toFixed(1)} ms`);
     const eax = await dc.evaluateRequest({ expression: 'eax', context: 'repl' });
     assert.doesNotMatch(eax.body.result, /^0x00000000 /);
     await dc.continueRequest({ threadId: 1 });
-    await stopAfter(dc, dc.pauseRequest({ threadId: 1 }));
+    await waitStop(dc, dc.pauseRequest({ threadId: 1 }));
   });
 
   it('answers bad launch arguments with an error response', async () => {

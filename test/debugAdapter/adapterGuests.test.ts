@@ -1,63 +1,15 @@
 // The debug adapter on the special guests (big real mode, a fault, a triple
 // fault, self-modifying code) and the breakpoint kinds: conditions, hit
 // counts, logpoints, function and instruction breakpoints, exception filters,
-// data breakpoints, restart. Same setup as adapter.test.ts.
+// data breakpoints, restart. Setup shared through dapHarness.ts.
 
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { assemble, Guest, launchWith, prepare, startClient, waitStop } from './dapHarness';
 
-const root = path.resolve(__dirname, '../..');
-const adapter = path.join(root, 'dist/debugAdapter.js');
 let work = '';
-
-interface Guest {
-  asm: string;
-  bin: string;
-  lst: string;
-  line(label: string): number;
-}
-
-function assemble(name: string): Guest {
-  const asm = path.join(work, `${name}.asm`);
-  fs.copyFileSync(path.join(__dirname, 'guests', `${name}.asm`), asm);
-  const bin = path.join(work, `${name}.bin`);
-  const lst = path.join(work, `${name}.lst`);
-  execFileSync('nasm', ['-f', 'bin', '-o', bin, '-l', lst, asm]);
-  const lines = fs.readFileSync(asm, 'utf8').split('\n');
-  return {
-    asm,
-    bin,
-    lst,
-    line(label: string): number {
-      const i = lines.findIndex((l) => l.startsWith(`${label}:`));
-      assert.ok(i >= 0, `label ${label}`);
-      return /:\s*\S/.test(lines[i].replace(/;.*/, '')) ? i + 1 : i + 2;
-    },
-  };
-}
-
-async function waitStop(dc: DebugClient, request: Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
-  const [, stopped] = await Promise.all([request, dc.waitForEvent('stopped', 10000)]);
-  return stopped as DebugProtocol.StoppedEvent;
-}
-
-/** Launch with a configuration step (breakpoints, filters) before configurationDone; resolves at the first stop. */
-async function launchWith(dc: DebugClient, args: Record<string, unknown>, configure: () => Promise<unknown> = async () => {}): Promise<DebugProtocol.StoppedEvent> {
-  const stopped = dc.waitForEvent('stopped', 10000);
-  await Promise.all([
-    dc.waitForEvent('initialized').then(async () => {
-      await configure();
-      await dc.configurationDoneRequest();
-    }),
-    dc.launch(args),
-  ]);
-  return (await stopped) as DebugProtocol.StoppedEvent;
-}
+let cleanup = (): void => {};
 
 async function evaluate(dc: DebugClient, expression: string): Promise<string> {
   return (await dc.evaluateRequest({ expression, context: 'repl' })).body.result;
@@ -74,18 +26,16 @@ describe('debug adapter: guests and breakpoint kinds', function () {
 
   before(function () {
     this.timeout(120000);
-    execFileSync('node', ['scripts/build.mjs', '--quiet'], { cwd: root, stdio: 'inherit' });
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'vmexit-dap2-'));
-    boot = assemble('boot');
+    const p = prepare();
+    work = p.dir;
+    cleanup = p.cleanup;
+    boot = assemble(work, 'boot');
   });
 
-  after(() => {
-    if (work) fs.rmSync(work, { recursive: true, force: true });
-  });
+  after(() => cleanup());
 
   beforeEach(async () => {
-    dc = new DebugClient('node', adapter, 'vmexit');
-    await dc.start();
+    dc = await startClient();
   });
 
   afterEach(async () => {
@@ -93,7 +43,7 @@ describe('debug adapter: guests and breakpoint kinds', function () {
   });
 
   it('shows big real mode: DS selector 0 with a 4 GiB hidden limit, and stops on mode changes', async () => {
-    const g = assemble('bigreal');
+    const g = assemble(work, 'bigreal');
     const first = await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () =>
       dc.setExceptionBreakpointsRequest({ filters: ['mode-change'] }),
     );
@@ -114,7 +64,7 @@ describe('debug adapter: guests and breakpoint kinds', function () {
   });
 
   it('stops on #UD with the exception filter; continuing delivers it to the guest handler', async () => {
-    const g = assemble('fault');
+    const g = assemble(work, 'fault');
     const stop = await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () => dc.setExceptionBreakpointsRequest({ filters: ['exception-6'] }));
     assert.equal(stop.body.reason, 'exception');
     assert.match(stop.body.description ?? '', /#UD invalid opcode/);
@@ -124,7 +74,7 @@ describe('debug adapter: guests and breakpoint kinds', function () {
   });
 
   it('stops on a triple fault with the state before the fatal instruction', async () => {
-    const g = assemble('triple');
+    const g = assemble(work, 'triple');
     const stop = await launchWith(dc, { image: g.bin, symbols: [g.lst] });
     assert.equal(stop.body.reason, 'exception');
     assert.match(stop.body.description ?? '', /Triple fault/);
@@ -133,7 +83,7 @@ describe('debug adapter: guests and breakpoint kinds', function () {
   });
 
   it('disassembles self-modified code as it is now', async () => {
-    const g = assemble('selfmod');
+    const g = assemble(work, 'selfmod');
     await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () =>
       dc.setBreakpointsRequest({ source: { path: g.asm }, breakpoints: [{ line: g.line('patched') }] }),
     );
@@ -210,7 +160,7 @@ describe('debug adapter: guests and breakpoint kinds', function () {
   });
 
   it('terminates while running', async () => {
-    const spin = assemble('spin');
+    const spin = assemble(work, 'spin');
     await Promise.all([dc.configurationSequence(), dc.launch({ image: spin.bin })]);
     await Promise.all([dc.terminateRequest({}), dc.waitForEvent('terminated', 5000)]);
   });

@@ -4,59 +4,12 @@
 // exceptionInfo, vmexit.setStepInterrupts and vmexit.input.
 
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { assemble, launchWith, prepare, startClient, waitStop } from './dapHarness';
 
-const root = path.resolve(__dirname, '../..');
-const adapter = path.join(root, 'dist/debugAdapter.js');
 let work = '';
-
-interface Guest {
-  asm: string;
-  bin: string;
-  lst: string;
-  line(label: string): number;
-}
-
-function assemble(name: string): Guest {
-  const asm = path.join(work, `${name}.asm`);
-  fs.copyFileSync(path.join(__dirname, 'guests', `${name}.asm`), asm);
-  const bin = path.join(work, `${name}.bin`);
-  const lst = path.join(work, `${name}.lst`);
-  execFileSync('nasm', ['-f', 'bin', '-o', bin, '-l', lst, asm]);
-  const lines = fs.readFileSync(asm, 'utf8').split('\n');
-  return {
-    asm,
-    bin,
-    lst,
-    line(label: string): number {
-      const i = lines.findIndex((l) => l.startsWith(`${label}:`));
-      assert.ok(i >= 0, `label ${label}`);
-      return /:\s*\S/.test(lines[i].replace(/;.*/, '')) ? i + 1 : i + 2;
-    },
-  };
-}
-
-async function waitStop(dc: DebugClient, request: Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
-  const [, stopped] = await Promise.all([request, dc.waitForEvent('stopped', 10000)]);
-  return stopped as DebugProtocol.StoppedEvent;
-}
-
-async function launchWith(dc: DebugClient, args: Record<string, unknown>, configure: () => Promise<unknown> = async () => {}): Promise<DebugProtocol.StoppedEvent> {
-  const stopped = dc.waitForEvent('stopped', 10000);
-  await Promise.all([
-    dc.waitForEvent('initialized').then(async () => {
-      await configure();
-      await dc.configurationDoneRequest();
-    }),
-    dc.launch(args),
-  ]);
-  return (await stopped) as DebugProtocol.StoppedEvent;
-}
+let cleanup = (): void => {};
 
 async function scope(dc: DebugClient, name: string): Promise<number> {
   const scopes = await dc.scopesRequest({ frameId: 0 });
@@ -97,17 +50,15 @@ describe('debug adapter: state views and vmexit requests', function () {
 
   before(function () {
     this.timeout(120000);
-    execFileSync('node', ['scripts/build.mjs', '--quiet'], { cwd: root, stdio: 'inherit' });
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'vmexit-dap3-'));
+    const p = prepare();
+    work = p.dir;
+    cleanup = p.cleanup;
   });
 
-  after(() => {
-    if (work) fs.rmSync(work, { recursive: true, force: true });
-  });
+  after(() => cleanup());
 
   beforeEach(async () => {
-    dc = new DebugClient('node', adapter, 'vmexit');
-    await dc.start();
+    dc = await startClient();
   });
 
   afterEach(async () => {
@@ -115,7 +66,7 @@ describe('debug adapter: state views and vmexit requests', function () {
   });
 
   it('decodes the GDT, the IDT gates, the LDT and the TSS in protected mode, and explains #GP with exceptionInfo', async () => {
-    const g = assemble('pmode');
+    const g = assemble(work, 'pmode');
     const stop = await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () => dc.setExceptionBreakpointsRequest({ filters: ['exception-13'] }));
     assert.equal(stop.body.reason, 'exception');
     assert.equal((await top(dc)).line, g.line('faulting'));
@@ -156,7 +107,7 @@ describe('debug adapter: state views and vmexit requests', function () {
   });
 
   it('answers exceptionInfo for a triple fault as unhandled', async () => {
-    const g = assemble('triple');
+    const g = assemble(work, 'triple');
     const stop = await launchWith(dc, { image: g.bin, symbols: [g.lst] });
     assert.match(stop.body.description ?? '', /Triple fault/);
     const info = await dc.exceptionInfoRequest({ threadId: 1 });
@@ -167,7 +118,7 @@ describe('debug adapter: state views and vmexit requests', function () {
   });
 
   it('shows the real-mode IVT as seg:off under IDTR, and the debug registers', async () => {
-    const g = assemble('pmode');
+    const g = assemble(work, 'pmode');
     await launchWith(dc, { image: g.bin, stopOnEntry: 'bootsector' });
     const ivt = await at(dc, 'System', 'idtr');
     assert.equal(named(ivt, 'base').value, '0x00000000');
@@ -190,7 +141,7 @@ describe('debug adapter: state views and vmexit requests', function () {
   });
 
   it('shows the PIC, PIT, RTC and UART in the Devices scope', async () => {
-    const g = assemble('pmode');
+    const g = assemble(work, 'pmode');
     await launchWith(dc, { image: g.bin, stopOnEntry: 'bootsector' });
     const devices = await children(dc, await scope(dc, 'Devices'));
     assert.deepEqual(devices.map((d) => d.name), ['PIC', 'PIT', 'RTC/CMOS', 'UART (COM1 0x3F8)']);
@@ -212,7 +163,7 @@ describe('debug adapter: state views and vmexit requests', function () {
   });
 
   it('keeps variable references stable within a stop and voids them on resume', async () => {
-    const g = assemble('pmode');
+    const g = assemble(work, 'pmode');
     await launchWith(dc, { image: g.bin, stopOnEntry: 'bootsector' });
     const sys1 = await scope(dc, 'System');
     const sys2 = await scope(dc, 'System');
@@ -233,7 +184,7 @@ describe('debug adapter: state views and vmexit requests', function () {
   });
 
   it('takes a pending timer interrupt during a step only when step interrupts are on (toggled by vmexit.setStepInterrupts)', async () => {
-    const g = assemble('stepirq');
+    const g = assemble(work, 'stepirq');
     const ready = g.line('ready');
     const irq0 = g.line('irq0');
     await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () => dc.setBreakpointsRequest({ source: { path: g.asm }, breakpoints: [{ line: ready }] }));
@@ -261,7 +212,7 @@ describe('debug adapter: state views and vmexit requests', function () {
   });
 
   it('honours the stepInterrupts launch option', async () => {
-    const g = assemble('stepirq');
+    const g = assemble(work, 'stepirq');
     await launchWith(dc, { image: g.bin, symbols: [g.lst], stepInterrupts: true }, () =>
       dc.setBreakpointsRequest({ source: { path: g.asm }, breakpoints: [{ line: g.line('ready') }] }),
     );
@@ -274,7 +225,7 @@ describe('debug adapter: state views and vmexit requests', function () {
   });
 
   it('types into the guest over serial and the keyboard with vmexit.input', async () => {
-    const g = assemble('echo');
+    const g = assemble(work, 'echo');
     const serial: string[] = [];
     dc.on('vmexit.serial', (e: DebugProtocol.Event) => serial.push((e.body as { text: string }).text));
     await Promise.all([dc.configurationSequence(), dc.launch({ image: g.bin })]);
