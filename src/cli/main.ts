@@ -34,19 +34,6 @@ function openSink(target: OutputTarget, what: string): { sink: Sink; close: () =
   }
 }
 
-function readBios(path: string): Uint8Array {
-  let data: Buffer;
-  try {
-    data = fs.readFileSync(path);
-  } catch (e) {
-    throw new UserError(`cannot read BIOS image '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  if (data.length === 0 || data.length > 256 * 1024 || data.length % 2048 !== 0) {
-    throw new UserError(`BIOS image '${path}' has an unsupported size (${data.length} bytes): expected a multiple of 2 KiB up to 256 KiB`);
-  }
-  return new Uint8Array(data);
-}
-
 /** The VGA text screen for --screen: framed, trailing blank rows left out. */
 function formatScreen(rows: string[]): string {
   let last = rows.length;
@@ -62,7 +49,6 @@ function pause(ms: number): Promise<void> {
 
 async function run(options: RunOptions): Promise<number> {
   const disks = openDisks(options);
-  const bios = options.bios === 'builtin' ? null : readBios(options.bios);
   const serial = openSink(options.serial, 'serial');
   const debugcon = openSink(options.debugcon, 'debugcon');
   const until = options.until;
@@ -71,7 +57,7 @@ async function run(options: RunOptions): Promise<number> {
 
   const machine = new PcMachine({
     memoryBytes: options.memoryMiB * 1024 * 1024,
-    bios,
+    bios: disks.bios,
     floppy: disks.floppy,
     hardDisk: disks.hardDisk,
     boot: disks.boot,

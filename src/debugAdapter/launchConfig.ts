@@ -1,11 +1,15 @@
 // The launch arguments (launch.json): checked one by one, each problem
 // answered with a message that names the argument, and the image files opened
-// with the CLI's rules (floppy sizes, a raw boot sector padded to a 1.44M
-// floppy, whole sectors for a hard disk, BIOS ROM sizes). No DAP types here.
+// with the rules the CLI shares (src/vmm/hostImages.ts: floppy sizes, a raw
+// boot sector padded to a 1.44M floppy, whole sectors for a hard disk, BIOS
+// ROM sizes). No DAP types here.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DiskImage, DiskImageError } from '../vmm/pc';
+import { HostFileError, ImageLabels, OpenedImages, openImages as openHostImages, persistImages } from '../vmm/hostImages';
+
+export type { OpenedImages };
+export { persistImages };
 
 export class LaunchError extends Error {}
 
@@ -38,15 +42,6 @@ export interface LaunchSpec {
   persist: boolean;
   /** Let hardware interrupts be taken while stepping (off: masked, as QEMU's gdbstub does). */
   stepInterrupts: boolean;
-}
-
-export interface OpenedImages {
-  floppy: DiskImage | null;
-  hardDisk: DiskImage | null;
-  boot: 'a' | 'c';
-  bios: Uint8Array | null;
-  /** Image files by disk, for `persist`. */
-  files: Map<DiskImage, string>;
 }
 
 const KNOWN = new Set([
@@ -194,108 +189,22 @@ export function parseLaunchArguments(raw: unknown): LaunchSpec {
   };
 }
 
-/** Standard floppy image sizes in bytes (160K to 2.88M). */
-const FLOPPY_SIZES = new Set([163840, 184320, 327680, 368640, 737280, 1228800, 1474560, 2949120]);
-
-function readImage(file: string, what: string): Uint8Array {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new LaunchError(code === 'ENOENT' ? `${what} '${file}' does not exist` : `cannot open ${what} '${file}': ${code ?? String(e)}`);
-  }
-  if (!st.isFile()) throw new LaunchError(`${what} '${file}' is not a regular file`);
-  if (st.size === 0) throw new LaunchError(`${what} '${file}' is empty`);
-  if (st.size > 2 ** 31) throw new LaunchError(`${what} '${file}' is too large (${st.size} bytes; at most 2 GiB)`);
-  try {
-    return new Uint8Array(fs.readFileSync(file));
-  } catch (e) {
-    throw new LaunchError(`cannot read ${what} '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-}
-
-function readBios(file: string): Uint8Array {
-  const data = readImage(file, 'BIOS image');
-  if (data.length > 256 * 1024 || data.length % 2048 !== 0) {
-    throw new LaunchError(`BIOS image '${file}' has an unsupported size (${data.length} bytes): expected a multiple of 2 KiB up to 256 KiB`);
-  }
-  return data;
-}
+const LAUNCH_LABELS: ImageLabels = {
+  image: "'image'",
+  fda: "floppy image 'fda'",
+  hda: "hard-disk image 'hda'",
+  twoFloppies: "two floppy images given ('image' and 'fda')",
+  twoHardDisks: "two hard-disk images given ('image' and 'hda')",
+  bootAWithoutFloppy: "'boot' is \"a\" but there is no floppy image",
+  bootCWithoutHardDisk: "'boot' is \"c\" but there is no hard-disk image",
+};
 
 /** Open the images the spec names (again on restart: a cold start reads the files anew). */
 export function openImages(spec: LaunchSpec): OpenedImages {
   try {
-    return openImagesChecked(spec);
+    return openHostImages(spec, LAUNCH_LABELS);
   } catch (e) {
-    if (e instanceof DiskImageError) throw new LaunchError(e.message);
+    if (e instanceof HostFileError) throw new LaunchError(e.message);
     throw e;
-  }
-}
-
-function openImagesChecked(spec: LaunchSpec): OpenedImages {
-  const files = new Map<DiskImage, string>();
-  let floppy: DiskImage | null = null;
-  let hardDisk: DiskImage | null = null;
-  let imageDrive: 'a' | 'c' | null = null;
-  if (spec.image !== null) {
-    const bytes = readImage(spec.image, "'image'");
-    let disk: DiskImage;
-    if (FLOPPY_SIZES.has(bytes.length)) disk = DiskImage.floppy(bytes, spec.image);
-    else if (bytes.length < 1474560) disk = DiskImage.paddedFloppy(bytes, spec.image);
-    else if (bytes.length % 512 === 0) disk = DiskImage.hard(bytes, spec.image);
-    else {
-      throw new LaunchError(
-        `'image' '${spec.image}' has an unsupported size (${bytes.length} bytes): not a floppy size and not a whole number of 512-byte sectors`,
-      );
-    }
-    imageDrive = disk.kind === 'floppy' ? 'a' : 'c';
-    if (imageDrive === 'a') floppy = disk;
-    else hardDisk = disk;
-    files.set(disk, spec.image);
-  }
-  if (spec.fda !== null) {
-    if (floppy) throw new LaunchError("two floppy images given ('image' and 'fda')");
-    const bytes = readImage(spec.fda, "floppy image 'fda'");
-    if (!FLOPPY_SIZES.has(bytes.length)) {
-      throw new LaunchError(
-        `floppy image '${spec.fda}' has an unsupported size (${bytes.length} bytes): expected 160K, 180K, 320K, 360K, 720K, 1.2M, 1.44M or 2.88M`,
-      );
-    }
-    floppy = DiskImage.floppy(bytes, spec.fda);
-    files.set(floppy, spec.fda);
-  }
-  if (spec.hda !== null) {
-    if (hardDisk) throw new LaunchError("two hard-disk images given ('image' and 'hda')");
-    const bytes = readImage(spec.hda, "hard-disk image 'hda'");
-    if (bytes.length % 512 !== 0) {
-      throw new LaunchError(`hard-disk image '${spec.hda}' has an unsupported size (${bytes.length} bytes): not a whole number of 512-byte sectors`);
-    }
-    hardDisk = DiskImage.hard(bytes, spec.hda);
-    files.set(hardDisk, spec.hda);
-  }
-  const boot = spec.boot ?? imageDrive ?? (floppy ? 'a' : 'c');
-  if (boot === 'a' && !floppy) throw new LaunchError("'boot' is \"a\" but there is no floppy image");
-  if (boot === 'c' && !hardDisk) throw new LaunchError("'boot' is \"c\" but there is no hard-disk image");
-  const bios = spec.bios === 'builtin' ? null : readBios(spec.bios);
-  return { floppy, hardDisk, boot, bios, files };
-}
-
-/** `persist`: write the sectors the guest changed back into each image file (a padded boot sector keeps its length). */
-export function persistImages(images: OpenedImages): void {
-  for (const [disk, file] of images.files) {
-    const dirty = disk.dirtySectors();
-    if (dirty.length === 0) continue;
-    const fd = fs.openSync(file, 'r+');
-    try {
-      const size = fs.fstatSync(fd).size;
-      for (const { lba, data } of dirty) {
-        const offset = lba * 512;
-        if (offset >= size) continue;
-        fs.writeSync(fd, data, 0, Math.min(data.length, size - offset), offset);
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
   }
 }

@@ -6,7 +6,7 @@
 import { Cpu } from '../cpu/cpu';
 import { CpuMode, IF, Regs, Sregs } from '../cpu/state';
 import { Bios } from '../devices/bios/bios';
-import { DiskImage, DiskImageError } from '../devices/disk';
+import { DiskImage } from '../devices/disk';
 import { DebugConsole, IsaDebugExit, PostCodePort, SystemControlPortA } from '../devices/debugPorts';
 import { CmosRtc } from '../devices/cmos';
 import { I8042 } from '../devices/i8042';
@@ -16,7 +16,7 @@ import { DebugCause, Exit, assertNever } from './exit';
 import { Vcpu } from './vcpu';
 import { Vm } from './vm';
 
-export { DiskImage, DiskImageError };
+export { DiskImage };
 
 export interface PcConfig {
   memoryBytes: number;
