@@ -42,13 +42,20 @@ const REG8_OFFSET = new Uint8Array([0, 4, 8, 12, 1, 5, 9, 13]);
 /** IA32_PAT after reset, each half: WB WT UC- UC (SDM vol. 3 §11.12.4). */
 const PAT_DEFAULT = 0x00070406;
 
-/** One-byte opcodes that may take LOCK: the ALU ops, groups 80-83, XCHG, F6/F7 (NOT, NEG), FE/FF (INC, DEC). */
-const LOCKABLE = new Uint8Array(256);
-for (const op of [0x00, 0x01, 0x08, 0x09, 0x10, 0x11, 0x18, 0x19, 0x20, 0x21, 0x28, 0x29, 0x30, 0x31,
-  0x80, 0x81, 0x82, 0x83, 0x86, 0x87, 0xf6, 0xf7, 0xfe, 0xff]) LOCKABLE[op] = 1;
-/** 0F opcodes that may take LOCK: BTS, BTR, BTC (incl. BA), CMPXCHG, XADD, CMPXCHG8B. */
-const LOCKABLE_0F = new Uint8Array(256);
-for (const op of [0xab, 0xb3, 0xbb, 0xba, 0xb0, 0xb1, 0xc0, 0xc1, 0xc7]) LOCKABLE_0F[op] = 1;
+/**
+ * Which instructions may take LOCK (SDM vol. 2, LOCK): per opcode (0x000-0x0FF,
+ * 0x100 | byte after 0F), a mask of the ModRM reg values allowed — the
+ * read-modify-write forms: the ALU ops (not CMP), XCHG, NOT/NEG, INC/DEC,
+ * BTS/BTR/BTC, CMPXCHG, XADD, CMPXCHG8B. Their destination must be memory.
+ */
+const LOCKABLE_REG = new Uint8Array(0x200);
+for (const op of [0x00, 0x01, 0x08, 0x09, 0x10, 0x11, 0x18, 0x19, 0x20, 0x21, 0x28, 0x29, 0x30, 0x31, 0x86, 0x87,
+  0x1ab, 0x1b3, 0x1bb, 0x1b0, 0x1b1, 0x1c0, 0x1c1]) LOCKABLE_REG[op] = 0xff;
+for (const op of [0x80, 0x81, 0x82, 0x83]) LOCKABLE_REG[op] = 0x7f; // all but /7 CMP
+LOCKABLE_REG[0xf6] = LOCKABLE_REG[0xf7] = 0x0c; // /2 NOT, /3 NEG
+LOCKABLE_REG[0xfe] = LOCKABLE_REG[0xff] = 0x03; // /0 INC, /1 DEC
+LOCKABLE_REG[0x1ba] = 0xe0; // /5 BTS, /6 BTR, /7 BTC
+LOCKABLE_REG[0x1c7] = 0x02; // /1 CMPXCHG8B
 
 /** Prefix bytes (segment overrides, 66, 67, LOCK, REPNE, REP). */
 const IS_PREFIX = new Uint8Array(256);
@@ -396,19 +403,17 @@ export class Cpu extends MemoryAccess {
   }
 
   /**
-   * LOCK belongs only on the read-modify-write instructions (SDM vol. 2,
-   * LOCK): any other opcode is #UD. Those handlers check themselves that the
-   * destination is memory.
+   * LOCK belongs only on the read-modify-write instructions with a memory
+   * destination (LOCKABLE_REG): anything else is #UD, decided here once.
    */
   private dispatchLocked(op: number): void {
-    if (op === 0x0f) {
-      const op2 = this.fetch8();
-      if (LOCKABLE_0F[op2] === 0) throw new GuestFault(VEC_UD, -1);
-      this.dispatch0f(op2);
-      return;
-    }
-    if (LOCKABLE[op] === 0) throw new GuestFault(VEC_UD, -1);
-    this.dispatch(op);
+    const index = op === 0x0f ? 0x100 | this.fetch8() : op;
+    // Look at the ModRM byte without consuming it: the handler decodes it.
+    const modrm = this.fetch8();
+    this.eip = (this.eip - 1) >>> 0;
+    if (modrm >= 0xc0 || (LOCKABLE_REG[index] & (1 << ((modrm >> 3) & 7))) === 0) throw new GuestFault(VEC_UD, -1);
+    if (index >= 0x100) this.dispatch0f(index & 0xff);
+    else this.dispatch(op);
   }
 
   /**

@@ -305,7 +305,8 @@ describe('ops group B: misc.ts', () => {
 
 describe('LOCK prefix', () => {
   it('is #UD on an instruction that cannot be locked, and on a register destination', () => {
-    for (const code of ['f0 88 07 f4', 'f0 8b 07 f4', 'f0 90 f4', 'f0 0f a3 07 f4', 'f0 01 c0 f4', 'f0 39 07 f4']) {
+    // MOV, NOP, BT, ADD to a register, CMP, CALL [bx] (FF /2), TEST byte [bx] (F6 /0), BT [bx],1 (0F BA /4)
+    for (const code of ['f0 88 07 f4', 'f0 8b 07 f4', 'f0 90 f4', 'f0 0f a3 07 f4', 'f0 01 c0 f4', 'f0 39 07 f4', 'f0 ff 17 f4', 'f0 f6 07 00 f4', 'f0 0f ba 27 01 f4']) {
       const m = machine(code);
       assert.equal(run(m), VEC_UD, code);
     }

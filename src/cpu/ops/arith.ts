@@ -24,11 +24,6 @@ export function alu(cpu: Cpu, op: number, a: number, b: number, size: number): n
   }
 }
 
-/** LOCK is allowed on the read-modify-write forms with a memory destination (SDM vol. 2, LOCK). */
-function checkLock(cpu: Cpu, op: number): void {
-  if (cpu.lockPrefix && (op === CMP || cpu.modrm >= 0xc0)) cpu.undefinedOpcode();
-}
-
 /**
  * The 48 two-operand forms 00-3D: the operation in bits 3-5 of the opcode,
  * the form (Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iz) in bits 0-2. One
@@ -39,14 +34,12 @@ export function aluForm(cpu: Cpu, opcode: number): void {
   switch (opcode & 7) {
     case 0: {
       cpu.decodeModRm();
-      checkLock(cpu, op);
       const r = alu(cpu, op, cpu.readE8(), cpu.getReg8(cpu.regField), 8);
       if (op !== CMP) cpu.writeE8(r);
       return;
     }
     case 1: {
       cpu.decodeModRm();
-      checkLock(cpu, op);
       if (cpu.opsize32) {
         const r = alu(cpu, op, cpu.readE32(), cpu.reg32[cpu.regField], 32);
         if (op !== CMP) cpu.writeE32(r);
@@ -58,7 +51,6 @@ export function aluForm(cpu: Cpu, opcode: number): void {
     }
     case 2: {
       cpu.decodeModRm();
-      noLock(cpu);
       const reg = cpu.regField;
       const r = alu(cpu, op, cpu.getReg8(reg), cpu.readE8(), 8);
       if (op !== CMP) cpu.setReg8(reg, r);
@@ -66,7 +58,6 @@ export function aluForm(cpu: Cpu, opcode: number): void {
     }
     case 3: {
       cpu.decodeModRm();
-      noLock(cpu);
       const reg = cpu.regField;
       if (cpu.opsize32) {
         const r = alu(cpu, op, cpu.reg32[reg], cpu.readE32(), 32);
@@ -78,13 +69,11 @@ export function aluForm(cpu: Cpu, opcode: number): void {
       return;
     }
     case 4: {
-      noLock(cpu);
       const r = alu(cpu, op, cpu.reg8[0], cpu.fetch8(), 8);
       if (op !== CMP) cpu.reg8[0] = r;
       return;
     }
     default: {
-      noLock(cpu);
       if (cpu.opsize32) {
         const r = alu(cpu, op, cpu.reg32[EAX], cpu.fetch32(), 32);
         if (op !== CMP) cpu.reg32[EAX] = r;
@@ -103,7 +92,6 @@ export function aluForm(cpu: Cpu, opcode: number): void {
 export function aluGroup1(cpu: Cpu, opcode: number): void {
   cpu.decodeModRm();
   const op = (cpu.modrm >> 3) & 7;
-  checkLock(cpu, op);
   if ((opcode & 1) === 0) {
     const a = cpu.readE8();
     const r = alu(cpu, op, a, cpu.fetch8(), 8);
@@ -135,21 +123,12 @@ function dec(cpu: Cpu, a: number, size: number): number {
 
 /** INC/DEC r16/r32 (40-47 INC, 48-4F DEC). */
 export function incDecRegister(cpu: Cpu, opcode: number): void {
-  noLock(cpu);
   const reg = opcode & 7;
   if (opcode < 0x48) {
     if (cpu.opsize32) cpu.reg32[reg] = inc(cpu, cpu.reg32[reg], 32);
     else cpu.setReg16(reg, inc(cpu, cpu.getReg16(reg), 16));
   } else if (cpu.opsize32) cpu.reg32[reg] = dec(cpu, cpu.reg32[reg], 32);
   else cpu.setReg16(reg, dec(cpu, cpu.getReg16(reg), 16));
-}
-
-function lockNeedsMemory(cpu: Cpu): void {
-  if (cpu.lockPrefix && cpu.modrm >= 0xc0) cpu.undefinedOpcode();
-}
-
-function noLock(cpu: Cpu): void {
-  if (cpu.lockPrefix) cpu.undefinedOpcode();
 }
 
 function testFlags(cpu: Cpu, a: number, b: number, size: number): void {
@@ -160,13 +139,11 @@ function testFlags(cpu: Cpu, a: number, b: number, size: number): void {
 export function testForm(cpu: Cpu, opcode: number): void {
   if (opcode < 0xa8) {
     cpu.decodeModRm();
-    noLock(cpu);
     if (opcode === 0x84) testFlags(cpu, cpu.readE8(), cpu.getReg8(cpu.regField), 8);
     else if (cpu.opsize32) testFlags(cpu, cpu.readE32(), cpu.reg32[cpu.regField], 32);
     else testFlags(cpu, cpu.readE16(), cpu.getReg16(cpu.regField), 16);
     return;
   }
-  noLock(cpu);
   if (opcode === 0xa8) testFlags(cpu, cpu.reg8[0], cpu.fetch8(), 8);
   else if (cpu.opsize32) testFlags(cpu, cpu.reg32[EAX], cpu.fetch32(), 32);
   else testFlags(cpu, cpu.reg16[0], cpu.fetch16(), 16);
@@ -188,52 +165,42 @@ export function installArith(t: OpTable): void {
   // F6/F7 /0 and /1 (the undocumented alias): TEST E,I
   for (const reg of [0, 1]) {
     defineGroup(t, 0xf6, reg, (cpu) => {
-      noLock(cpu);
       testFlags(cpu, cpu.readE8(), cpu.fetch8(), 8);
     });
     defineGroup(t, 0xf7, reg, (cpu) => {
-      noLock(cpu);
       if (cpu.opsize32) testFlags(cpu, cpu.readE32(), cpu.fetch32(), 32);
       else testFlags(cpu, cpu.readE16(), cpu.fetch16(), 16);
     });
   }
   // NOT: no flags.
   defineGroup(t, 0xf6, 2, (cpu) => {
-    lockNeedsMemory(cpu);
     cpu.writeE8(~cpu.readE8());
   });
   defineGroup(t, 0xf7, 2, (cpu) => {
-    lockNeedsMemory(cpu);
     if (cpu.opsize32) cpu.writeE32(~cpu.readE32());
     else cpu.writeE16(~cpu.readE16());
   });
   // NEG: 0 - x; CF set unless the operand was zero (which the SUB borrow gives).
   defineGroup(t, 0xf6, 3, (cpu) => {
-    lockNeedsMemory(cpu);
     cpu.writeE8(alu(cpu, SUB, 0, cpu.readE8(), 8));
   });
   defineGroup(t, 0xf7, 3, (cpu) => {
-    lockNeedsMemory(cpu);
     if (cpu.opsize32) cpu.writeE32(alu(cpu, SUB, 0, cpu.readE32(), 32));
     else cpu.writeE16(alu(cpu, SUB, 0, cpu.readE16(), 16));
   });
 
   // FE /0 /1, FF /0 /1: INC/DEC Eb/Ev.
   defineGroup(t, 0xfe, 0, (cpu) => {
-    lockNeedsMemory(cpu);
     cpu.writeE8(inc(cpu, cpu.readE8(), 8));
   });
   defineGroup(t, 0xfe, 1, (cpu) => {
-    lockNeedsMemory(cpu);
     cpu.writeE8(dec(cpu, cpu.readE8(), 8));
   });
   defineGroup(t, 0xff, 0, (cpu) => {
-    lockNeedsMemory(cpu);
     if (cpu.opsize32) cpu.writeE32(inc(cpu, cpu.readE32(), 32));
     else cpu.writeE16(inc(cpu, cpu.readE16(), 16));
   });
   defineGroup(t, 0xff, 1, (cpu) => {
-    lockNeedsMemory(cpu);
     if (cpu.opsize32) cpu.writeE32(dec(cpu, cpu.readE32(), 32));
     else cpu.writeE16(dec(cpu, cpu.readE16(), 16));
   });

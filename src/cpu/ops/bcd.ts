@@ -10,13 +10,8 @@ import { LAZY_ADD } from '../flags';
 import { AF, CF, VEC_DE } from '../state';
 import { OpTable, define } from './table';
 
-function noLock(cpu: Cpu): void {
-  if (cpu.lockPrefix) cpu.undefinedOpcode();
-}
-
 /** 27: DAA: adjust AL after a packed-BCD addition. */
 function opDaa(cpu: Cpu): void {
-  noLock(cpu);
   const oldAl = cpu.reg8[0];
   const oldCf = cpu.getCF();
   let al = oldAl;
@@ -40,7 +35,6 @@ function opDaa(cpu: Cpu): void {
 
 /** 2F: DAS: adjust AL after a packed-BCD subtraction. */
 function opDas(cpu: Cpu): void {
-  noLock(cpu);
   const oldAl = cpu.reg8[0];
   const oldCf = cpu.getCF();
   let al = oldAl;
@@ -62,7 +56,6 @@ function opDas(cpu: Cpu): void {
 
 /** 37: AAA: adjust AL (and AH) after an unpacked-BCD addition. */
 function opAaa(cpu: Cpu): void {
-  noLock(cpu);
   let adjust = 0;
   if ((cpu.reg8[0] & 0x0f) > 9 || cpu.getAF() !== 0) {
     cpu.reg16[0] = cpu.reg16[0] + 0x106;
@@ -74,7 +67,6 @@ function opAaa(cpu: Cpu): void {
 
 /** 3F: AAS: adjust AL (and AH) after an unpacked-BCD subtraction. */
 function opAas(cpu: Cpu): void {
-  noLock(cpu);
   let adjust = 0;
   if ((cpu.reg8[0] & 0x0f) > 9 || cpu.getAF() !== 0) {
     cpu.reg16[0] = cpu.reg16[0] - 6;
@@ -87,7 +79,6 @@ function opAas(cpu: Cpu): void {
 
 /** D4 ib: AAM: AH = AL / imm8, AL = AL % imm8; #DE when imm8 is 0. */
 function opAam(cpu: Cpu): void {
-  noLock(cpu);
   const base = cpu.fetch8();
   if (base === 0) {
     // The flags are undefined here. Hardware (an 80286, as captured in the
@@ -104,7 +95,6 @@ function opAam(cpu: Cpu): void {
 
 /** D5 ib: AAD: AL = (AL + AH * imm8) & FFh, AH = 0. */
 function opAad(cpu: Cpu): void {
-  noLock(cpu);
   const base = cpu.fetch8();
   const al = cpu.reg8[0];
   const product = (cpu.reg8[1] * base) & 0xff;

@@ -11,14 +11,6 @@ import { OpTable, define, defineGroup } from './table';
 /** The four bit-test operations, in the order of the reg field of 0F BA (/4 BT ... /7 BTC). */
 const BT = 0, BTS = 1, BTR = 2, BTC = 3;
 
-/**
- * LOCK is allowed only on a read-modify-write memory destination (SDM vol. 2,
- * LOCK: BTS BTR BTC XADD CMPXCHG CMPXCHG8B among them); anywhere else #UD.
- */
-function checkLockMemory(cpu: Cpu): void {
-  if (cpu.lockPrefix && cpu.modrm >= 0xc0) cpu.undefinedOpcode();
-}
-
 /** Apply bit-test operation `op` to bit `bit` of `value`: sets CF, returns the new value. */
 function bitOp(cpu: Cpu, op: number, value: number, bit: number): number {
   const mask = 1 << bit;
@@ -43,9 +35,6 @@ function bitOp(cpu: Cpu, op: number, value: number, bit: number): number {
 function opBitEvGv(op: number): OpHandler {
   return (cpu) => {
     cpu.decodeModRm();
-    if (op === BT) {
-      if (cpu.lockPrefix) cpu.undefinedOpcode();
-    } else checkLockMemory(cpu);
     const reg = cpu.regField;
     if (cpu.modrm >= 0xc0) {
       const rm = cpu.modrm & 7;
@@ -78,9 +67,6 @@ function opBitEvGv(op: number): OpHandler {
 /** 0F BA /4-/7: BT BTS BTR BTC Ev,Ib; the immediate is taken modulo the operand size. */
 function opBitEvIb(op: number): OpHandler {
   return (cpu) => {
-    if (op === BT) {
-      if (cpu.lockPrefix) cpu.undefinedOpcode();
-    } else checkLockMemory(cpu);
     const imm = cpu.fetch8();
     if (cpu.opsize32) {
       const r = bitOp(cpu, op, cpu.readE32(), imm & 31);
@@ -100,7 +86,6 @@ function opBitEvIb(op: number): OpHandler {
 function opBitScan(reverse: boolean): OpHandler {
   return (cpu) => {
     cpu.decodeModRm();
-    if (cpu.lockPrefix) cpu.undefinedOpcode();
     const src = cpu.opsize32 ? cpu.readE32() : cpu.readE16();
     if (src === 0) {
       cpu.setFlagBits(ZF, true);
@@ -122,7 +107,6 @@ function opBitScan(reverse: boolean): OpHandler {
  */
 function opCmpxchgEbGb(cpu: Cpu): void {
   cpu.decodeModRm();
-  checkLockMemory(cpu);
   const dest = cpu.readE8();
   const acc = cpu.reg8[0];
   cpu.setLazy(LAZY_SUB, acc, dest, acc - dest, 8);
@@ -136,7 +120,6 @@ function opCmpxchgEbGb(cpu: Cpu): void {
 
 function opCmpxchgEvGv(cpu: Cpu): void {
   cpu.decodeModRm();
-  checkLockMemory(cpu);
   if (cpu.opsize32) {
     const dest = cpu.readE32();
     const acc = cpu.reg32[EAX];
@@ -168,7 +151,6 @@ function opCmpxchgEvGv(cpu: Cpu): void {
  */
 function opXaddEbGb(cpu: Cpu): void {
   cpu.decodeModRm();
-  checkLockMemory(cpu);
   const reg = cpu.regField;
   const dest = cpu.readE8();
   const src = cpu.getReg8(reg);
@@ -185,7 +167,6 @@ function opXaddEbGb(cpu: Cpu): void {
 
 function opXaddEvGv(cpu: Cpu): void {
   cpu.decodeModRm();
-  checkLockMemory(cpu);
   const reg = cpu.regField;
   const size = cpu.opsize32 ? 32 : 16;
   const dest = cpu.opsize32 ? cpu.readE32() : cpu.readE16();
@@ -246,7 +227,6 @@ export function installBits(t: OpTable): void {
   // undefined; Intel processors clear the 16-bit register, and so do we.
   for (let reg = 0; reg < 8; reg++) {
     define(t, 0x1c8 + reg, (cpu) => {
-      if (cpu.lockPrefix) cpu.undefinedOpcode();
       if (!cpu.opsize32) {
         cpu.setReg16(reg, 0);
         return;
@@ -260,14 +240,12 @@ export function installBits(t: OpTable): void {
     // 0F 90+cc: SETcc Eb (the reg field is ignored).
     define(t, 0x190 + cc, (cpu) => {
       cpu.decodeModRm();
-      if (cpu.lockPrefix) cpu.undefinedOpcode();
       cpu.writeE8(cpu.testCondition(cc) ? 1 : 0);
     });
     // 0F 40+cc: CMOVcc Gv,Ev (P6). The source is read, and may fault, whether
     // or not the condition holds; a false condition leaves the destination as it is.
     define(t, 0x140 + cc, (cpu) => {
       cpu.decodeModRm();
-      if (cpu.lockPrefix) cpu.undefinedOpcode();
       const v = cpu.readEv();
       if (cpu.testCondition(cc)) cpu.setRegV(cpu.regField, v);
     });

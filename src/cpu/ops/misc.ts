@@ -11,11 +11,6 @@ import { OpTable, define } from './table';
 /** CR4.TSD: RDTSC is privileged (SDM vol. 3 §2.5). */
 const CR4_TSD = 1 << 2;
 
-/** LOCK on an instruction that takes none is #UD (SDM vol. 2, LOCK). */
-function noLock(cpu: Cpu): void {
-  if (cpu.lockPrefix) cpu.undefinedOpcode();
-}
-
 /**
  * IN/OUT are allowed at CPL <= IOPL (and always in real mode). Otherwise the
  * processor would consult the I/O permission bitmap in the TSS (SDM vol. 1
@@ -43,7 +38,6 @@ function portOut(cpu: Cpu, port: number, size: number): void {
 /** E4 IN AL,Ib / E5 IN eAX,Ib / EC IN AL,DX / ED IN eAX,DX. */
 function opIn(byte: boolean, dx: boolean): OpHandler {
   return (cpu) => {
-    noLock(cpu);
     const port = dx ? cpu.reg16[4] : cpu.fetch8();
     portIn(cpu, port, byte ? 1 : cpu.opsize32 ? 4 : 2);
   };
@@ -52,7 +46,6 @@ function opIn(byte: boolean, dx: boolean): OpHandler {
 /** E6 OUT Ib,AL / E7 OUT Ib,eAX / EE OUT DX,AL / EF OUT DX,eAX. */
 function opOut(byte: boolean, dx: boolean): OpHandler {
   return (cpu) => {
-    noLock(cpu);
     const port = dx ? cpu.reg16[4] : cpu.fetch8();
     portOut(cpu, port, byte ? 1 : cpu.opsize32 ? 4 : 2);
   };
@@ -61,7 +54,6 @@ function opOut(byte: boolean, dx: boolean): OpHandler {
 /** The flag instructions: set, clear or (CMC) complement one flag. */
 function opFlag(mask: number, set: boolean): OpHandler {
   return (cpu) => {
-    noLock(cpu);
     cpu.setFlagBits(mask, set);
   };
 }
@@ -73,7 +65,6 @@ function opFlag(mask: number, set: boolean): OpHandler {
  */
 function opBound(cpu: Cpu): void {
   cpu.decodeModRm();
-  noLock(cpu);
   if (cpu.modrm >= 0xc0) cpu.undefinedOpcode();
   const seg = cpu.eaSeg;
   const amask = cpu.addr32 ? -1 : 0xffff;
@@ -121,7 +112,6 @@ const VENDOR_EDX = ascii4(CPUID_VENDOR, 4);
 const VENDOR_ECX = ascii4(CPUID_VENDOR, 8);
 
 function opCpuid(cpu: Cpu): void {
-  noLock(cpu);
   const r = cpu.reg32;
   const leaf = r[EAX] >>> 0;
   switch (leaf) {
@@ -155,7 +145,6 @@ const TWO32 = 4294967296;
 
 /** 0F 31 RDTSC: EDX:EAX = TSC; #GP(0) when CR4.TSD is set and CPL > 0. */
 function opRdtsc(cpu: Cpu): void {
-  noLock(cpu);
   if ((cpu.cr4 & CR4_TSD) !== 0 && cpu.protectedMode && cpu.cpl > 0) cpu.generalProtection(0);
   const tsc = readTsc(cpu);
   const hi = Math.floor(tsc / TWO32);
@@ -200,14 +189,12 @@ function fpuOperandBytes(opcode: number, reg: number, opsize32: boolean): number
 
 /** Privileged no-operation (INVD, WBINVD: there is no cache to write back or drop). */
 function opPrivilegedNop(cpu: Cpu): void {
-  noLock(cpu);
   if (cpu.protectedMode && cpu.cpl > 0) cpu.generalProtection(0);
 }
 
 export function installMisc(t: OpTable): void {
   // F4 HLT: privileged. The CPU stops until an interrupt (or NMI/reset).
   define(t, 0xf4, (cpu) => {
-    noLock(cpu);
     if (cpu.protectedMode && cpu.cpl > 0) cpu.generalProtection(0);
     cpu.halted = true;
     cpu.endSlice();
@@ -215,7 +202,6 @@ export function installMisc(t: OpTable): void {
 
   // F5 CMC, F8 CLC, F9 STC, FC CLD, FD STD.
   define(t, 0xf5, (cpu) => {
-    noLock(cpu);
     cpu.setFlagBits(CF, cpu.getCF() === 0);
   });
   define(t, 0xf8, opFlag(CF, false));
@@ -235,14 +221,12 @@ export function installMisc(t: OpTable): void {
   // 9B WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set; with no FPU there
   // are no pending x87 exceptions to report, so otherwise it does nothing.
   define(t, 0x9b, (cpu) => {
-    noLock(cpu);
     if ((cpu.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) throw new GuestFault(VEC_NM, -1);
   });
   for (let op = 0xd8; op <= 0xdf; op++) define(t, op, (cpu) => opFpuEscape(cpu, op));
 
   // D6 SALC (undocumented until recently, present on every Intel part): AL = CF ? FFh : 00h.
   define(t, 0xd6, (cpu) => {
-    noLock(cpu);
     cpu.reg8[0] = cpu.getCF() !== 0 ? 0xff : 0;
   });
 
@@ -260,7 +244,6 @@ export function installMisc(t: OpTable): void {
   // decode the operand, touch nothing. No memory access, so no fault.
   const hintNop: OpHandler = (cpu) => {
     cpu.decodeModRm();
-    noLock(cpu);
   };
   define(t, 0x118, hintNop);
   define(t, 0x11f, hintNop);

@@ -108,7 +108,6 @@ export function installMove(t: OpTable): void {
   // 86/87: XCHG Eb,Gb / Ev,Gv (the memory form is implicitly locked).
   define(t, 0x86, (cpu) => {
     cpu.decodeModRm();
-    if (cpu.lockPrefix && cpu.modrm >= 0xc0) cpu.undefinedOpcode();
     const reg = cpu.regField;
     const a = cpu.readE8();
     cpu.writeE8(cpu.getReg8(reg));
@@ -116,7 +115,6 @@ export function installMove(t: OpTable): void {
   });
   define(t, 0x87, (cpu) => {
     cpu.decodeModRm();
-    if (cpu.lockPrefix && cpu.modrm >= 0xc0) cpu.undefinedOpcode();
     const reg = cpu.regField;
     if (cpu.opsize32) {
       const a = cpu.readE32();

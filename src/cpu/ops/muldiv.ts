@@ -73,15 +73,10 @@ function mulFlags(cpu: Cpu, result: number, size: number, overflow: boolean): vo
   cpu.setResultFlags(result, size, overflow ? CF | OF : 0);
 }
 
-function noLock(cpu: Cpu): void {
-  if (cpu.lockPrefix) cpu.undefinedOpcode();
-}
-
 // ---- F6 /4 .. /7: byte forms (AX is the double-width accumulator). ----
 
 /** F6 /4: MUL Eb: AX = AL * Eb. */
 function opMulEb(cpu: Cpu): void {
-  noLock(cpu);
   const r = cpu.reg8[0] * cpu.readE8();
   cpu.reg16[0] = r;
   mulFlags(cpu, r, 8, r > 0xff);
@@ -89,7 +84,6 @@ function opMulEb(cpu: Cpu): void {
 
 /** F6 /5: IMUL Eb: AX = AL * Eb, signed. */
 function opImulEb(cpu: Cpu): void {
-  noLock(cpu);
   const r = ((cpu.reg8[0] << 24) >> 24) * ((cpu.readE8() << 24) >> 24);
   cpu.reg16[0] = r;
   mulFlags(cpu, r, 8, r !== (r << 24) >> 24);
@@ -97,7 +91,6 @@ function opImulEb(cpu: Cpu): void {
 
 /** F6 /6: DIV Eb: AL = AX / Eb, AH = AX % Eb. */
 function opDivEb(cpu: Cpu): void {
-  noLock(cpu);
   const d = cpu.readE8();
   if (d === 0) divideError();
   const n = cpu.reg16[0];
@@ -109,7 +102,6 @@ function opDivEb(cpu: Cpu): void {
 
 /** F6 /7: IDIV Eb: signed; the quotient must lie in -128..127 (SDM vol. 2, IDIV). */
 function opIdivEb(cpu: Cpu): void {
-  noLock(cpu);
   const d = (cpu.readE8() << 24) >> 24;
   if (d === 0) divideError();
   const n = (cpu.reg16[0] << 16) >> 16;
@@ -123,7 +115,6 @@ function opIdivEb(cpu: Cpu): void {
 
 /** F7 /4: MUL Ev. */
 function opMulEv(cpu: Cpu): void {
-  noLock(cpu);
   if (cpu.opsize32) {
     mul32U(cpu.reg32[EAX], cpu.readE32());
     cpu.reg32[EAX] = productLo;
@@ -139,7 +130,6 @@ function opMulEv(cpu: Cpu): void {
 
 /** F7 /5: IMUL Ev. */
 function opImulEv(cpu: Cpu): void {
-  noLock(cpu);
   if (cpu.opsize32) {
     mul32S(cpu.reg32[EAX], cpu.readE32());
     cpu.reg32[EAX] = productLo;
@@ -155,7 +145,6 @@ function opImulEv(cpu: Cpu): void {
 
 /** F7 /6: DIV Ev. */
 function opDivEv(cpu: Cpu): void {
-  noLock(cpu);
   if (cpu.opsize32) {
     const d = cpu.readE32() >>> 0;
     if (d === 0) divideError();
@@ -178,7 +167,6 @@ function opDivEv(cpu: Cpu): void {
 
 /** F7 /7: IDIV Ev. */
 function opIdivEv(cpu: Cpu): void {
-  noLock(cpu);
   if (cpu.opsize32) {
     const d = cpu.readE32() | 0;
     if (d === 0) divideError();
@@ -237,20 +225,17 @@ export function installMulDiv(t: OpTable): void {
   // 0F AF: IMUL Gv,Ev.
   define(t, 0x1af, (cpu) => {
     cpu.decodeModRm();
-    noLock(cpu);
     imulTruncated(cpu, cpu.getRegV(cpu.regField), cpu.readEv());
   });
   // 69: IMUL Gv,Ev,Iz.
   define(t, 0x69, (cpu) => {
     cpu.decodeModRm();
-    noLock(cpu);
     const a = cpu.readEv();
     imulTruncated(cpu, a, cpu.fetchImmV());
   });
   // 6B: IMUL Gv,Ev,Ib (the immediate sign-extended).
   define(t, 0x6b, (cpu) => {
     cpu.decodeModRm();
-    noLock(cpu);
     const a = cpu.readEv();
     imulTruncated(cpu, a, cpu.fetchS8());
   });

@@ -114,17 +114,12 @@ function shiftOp(cpu: Cpu, op: number, v: number, count: number, size: number): 
   }
 }
 
-function noLock(cpu: Cpu): void {
-  if (cpu.lockPrefix) cpu.undefinedOpcode();
-}
-
 /**
  * Group 2, C0/C1 (count Ib), D0/D1 (count 1), D2/D3 (count CL): shift or
  * rotate Eb (even opcodes) or Ev (odd). Called directly by Cpu.dispatch.
  */
 export function shiftGroup(cpu: Cpu, opcode: number): void {
   cpu.decodeModRm();
-  noLock(cpu);
   const op = (cpu.modrm >> 3) & 7;
   const count = opcode < 0xd0 ? cpu.fetch8() & 0x1f : opcode < 0xd2 ? 1 : cpu.reg8[4] & 0x1f; // Ib, 1, CL
   if ((opcode & 1) === 0) {
@@ -189,7 +184,6 @@ function shrd(cpu: Cpu, d: number, s: number, count: number, size: number): numb
 function opDoubleShift(left: boolean, byCl: boolean): OpHandler {
   return (cpu) => {
     cpu.decodeModRm();
-    noLock(cpu);
     const count = (byCl ? cpu.reg8[4] : cpu.fetch8()) & 0x1f;
     const reg = cpu.regField;
     if (cpu.opsize32) {

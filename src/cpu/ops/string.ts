@@ -207,7 +207,6 @@ function fastChunk(cpu: Cpu, kind: number, size: number, max: number): number {
 
 /** Execute string operation `kind` once, or repeated under REP/REPE/REPNE. */
 function stringOp(cpu: Cpu, kind: number, size: number): void {
-  if (cpu.lockPrefix) cpu.undefinedOpcode();
   if ((kind === INS || kind === OUTS) && !cpu.ioAllowed()) cpu.generalProtection(0);
   const rep = cpu.repPrefix;
   if (rep === 0) {

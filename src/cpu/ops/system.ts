@@ -47,11 +47,6 @@ export const MSR_EFER = 0xc0000080;
 
 const TWO32 = 4294967296;
 
-/** LOCK on an instruction that takes none is #UD. */
-function noLock(cpu: Cpu): void {
-  if (cpu.lockPrefix) cpu.undefinedOpcode();
-}
-
 /** Privileged instructions: #GP(0) unless CPL 0 (real mode is CPL 0; virtual-8086 mode is CPL 3). */
 function requireCpl0(cpu: Cpu): void {
   if (cpu.protectedMode && (cpu.cpl !== 0 || (cpu.flags & VM) !== 0)) cpu.generalProtection(0);
@@ -92,7 +87,6 @@ function storeEw32(cpu: Cpu, v: number): void {
  */
 function opStoreTable(idt: boolean): OpHandler {
   return (cpu) => {
-    noLock(cpu);
     requireMemory(cpu);
     cpu.write16(cpu.eaSeg, cpu.eaOff, idt ? cpu.idtrLimit : cpu.gdtrLimit);
     cpu.write32(cpu.eaSeg, eaPlus(cpu, 2), idt ? cpu.idtrBase : cpu.gdtrBase);
@@ -102,7 +96,6 @@ function opStoreTable(idt: boolean): OpHandler {
 /** LGDT/LIDT: limit and base from memory; a 16-bit operand size loads a 24-bit base (high byte 0). */
 function opLoadTable(idt: boolean): OpHandler {
   return (cpu) => {
-    noLock(cpu);
     requireMemory(cpu);
     requireCpl0(cpu);
     const limit = cpu.read16(cpu.eaSeg, cpu.eaOff);
@@ -125,7 +118,6 @@ function opLoadTable(idt: boolean): OpHandler {
  * null selector leaves LDTR unusable (any later LDT reference faults).
  */
 function opLldt(cpu: Cpu): void {
-  noLock(cpu);
   requireProtectedMode(cpu);
   requireCpl0(cpu);
   const selector = cpu.readE16();
@@ -153,7 +145,6 @@ function opLldt(cpu: Cpu): void {
  * GDT and mark that descriptor busy in memory (SDM vol. 2 LTR).
  */
 function opLtr(cpu: Cpu): void {
-  noLock(cpu);
   requireProtectedMode(cpu);
   requireCpl0(cpu);
   const selector = cpu.readE16();
@@ -202,7 +193,6 @@ function probeDescriptor(cpu: Cpu, selector: number): boolean {
 /** VERR (write = false) / VERW Ew: ZF = 1 when the segment can be read / written at this CPL and RPL. */
 function opVerify(write: boolean): OpHandler {
   return (cpu) => {
-    noLock(cpu);
     requireProtectedMode(cpu);
     const selector = cpu.readE16();
     let ok = probeDescriptor(cpu, selector) && (probeHi & 0x1000) !== 0; // a code or data segment
@@ -230,7 +220,6 @@ const LSL_SYSTEM_TYPES = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 9) | (1 << 11);
 function opLoadAccess(limit: boolean): OpHandler {
   return (cpu) => {
     cpu.decodeModRm();
-    noLock(cpu);
     requireProtectedMode(cpu);
     const selector = cpu.readE16();
     let ok = probeDescriptor(cpu, selector);
@@ -272,7 +261,6 @@ function checkCrNumber(cpu: Cpu, n: number): void {
 /** 0F 20 MOV r32,CRn. */
 function opMovRdCr(cpu: Cpu): void {
   const modrm = fetchRegisterModRm(cpu);
-  noLock(cpu);
   const n = (modrm >> 3) & 7;
   checkCrNumber(cpu, n);
   requireCpl0(cpu);
@@ -295,7 +283,6 @@ function opMovRdCr(cpu: Cpu): void {
  */
 function opMovCrRd(cpu: Cpu): void {
   const modrm = fetchRegisterModRm(cpu);
-  noLock(cpu);
   const n = (modrm >> 3) & 7;
   checkCrNumber(cpu, n);
   requireCpl0(cpu);
@@ -343,7 +330,6 @@ function debugRegisterNumber(cpu: Cpu, n: number): number {
 /** 0F 21 MOV r32,DRn. */
 function opMovRdDr(cpu: Cpu): void {
   const modrm = fetchRegisterModRm(cpu);
-  noLock(cpu);
   const n = debugRegisterNumber(cpu, (modrm >> 3) & 7);
   cpu.reg32[modrm & 7] = cpu.dr[n];
 }
@@ -354,7 +340,6 @@ function opMovRdDr(cpu: Cpu): void {
  */
 function opMovDrRd(cpu: Cpu): void {
   const modrm = fetchRegisterModRm(cpu);
-  noLock(cpu);
   const n = debugRegisterNumber(cpu, (modrm >> 3) & 7);
   const v = cpu.reg32[modrm & 7];
   if (n === 6) cpu.dr[6] = (v & 0xe00f) | (0xffff0ff0 | 0);
@@ -450,7 +435,6 @@ export function writeMsr(cpu: Cpu, index: number, value: bigint): boolean {
 
 /** 0F 32 RDMSR: EDX:EAX = MSR[ECX]; #GP(0) at CPL > 0 or for an MSR the core does not have. */
 function opRdmsr(cpu: Cpu): void {
-  noLock(cpu);
   requireCpl0(cpu);
   if (!msrRead(cpu, cpu.reg32[ECX])) cpu.generalProtection(0);
   cpu.reg32[EAX] = msrLo;
@@ -459,7 +443,6 @@ function opRdmsr(cpu: Cpu): void {
 
 /** 0F 30 WRMSR: MSR[ECX] = EDX:EAX; #GP(0) at CPL > 0, for an unknown MSR or reserved bits. */
 function opWrmsr(cpu: Cpu): void {
-  noLock(cpu);
   requireCpl0(cpu);
   if (!msrWrite(cpu, cpu.reg32[ECX], cpu.reg32[EAX], cpu.reg32[EDX])) cpu.generalProtection(0);
 }
@@ -473,14 +456,12 @@ export function installSystem(t: OpTable): void {
   // /4 SMSW Ew: CR0's low word to memory; a 32-bit register gets all of CR0
   // (the SDM calls the high half undefined; P6 and later store CR0).
   defineGroup(t, 0x101, 4, (cpu) => {
-    noLock(cpu);
     if (cpu.modrm >= 0xc0 && cpu.opsize32) cpu.reg32[cpu.modrm & 7] = cpu.cr0;
     else cpu.writeE16(cpu.cr0 & 0xffff);
   });
   defineGroup(t, 0x101, 5, (cpu) => cpu.undefinedOpcode());
   // /6 LMSW Ew: loads PE MP EM TS from the low 4 bits; PE can be set, never cleared.
   defineGroup(t, 0x101, 6, (cpu) => {
-    noLock(cpu);
     requireCpl0(cpu);
     const msw = cpu.readE16();
     cpu.cr0 = (cpu.cr0 & ~0xf) | (msw & 0xf) | (cpu.cr0 & CR0_PE);
@@ -489,7 +470,6 @@ export function installSystem(t: OpTable): void {
   // /7 INVLPG M: privileged, memory only: forget the page's translation (the
   // code fetch window may cover the page, so it is closed too).
   defineGroup(t, 0x101, 7, (cpu) => {
-    noLock(cpu);
     requireMemory(cpu);
     requireCpl0(cpu);
     cpu.invalidatePage((cpu.segBase[cpu.eaSeg] + cpu.eaOff) | 0);
@@ -498,12 +478,10 @@ export function installSystem(t: OpTable): void {
 
   // 0F 00 group 6: none is recognised in real-address or virtual-8086 mode (#UD).
   defineGroup(t, 0x100, 0, (cpu) => {
-    noLock(cpu);
     requireProtectedMode(cpu);
     storeEw32(cpu, cpu.ldtr.selector); // SLDT
   });
   defineGroup(t, 0x100, 1, (cpu) => {
-    noLock(cpu);
     requireProtectedMode(cpu);
     storeEw32(cpu, cpu.tr.selector); // STR
   });
@@ -519,7 +497,6 @@ export function installSystem(t: OpTable): void {
 
   // 0F 06 CLTS: clears CR0.TS; privileged (allowed in real mode).
   define(t, 0x106, (cpu) => {
-    noLock(cpu);
     requireCpl0(cpu);
     cpu.cr0 &= ~CR0_TS;
   });
