@@ -12,11 +12,16 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
 
-/** @type {{ src: string, out: string, external?: string[], bin?: boolean }[]} */
+/**
+ * `browser` entries run in the VS Code webview (an iframe): one IIFE script,
+ * no Node built-ins.
+ * @type {{ src: string, out: string, external?: string[], bin?: boolean, browser?: boolean }[]}
+ */
 const entries = [
   { src: 'src/cli/main.ts', out: 'dist/cli.js', bin: true },
   { src: 'src/debugAdapter/main.ts', out: 'dist/debugAdapter.js' },
   { src: 'src/extension/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
+  { src: 'src/extension/webview/main.ts', out: 'dist/webview.js', browser: true },
   { src: 'test/bench/bench.ts', out: 'dist/bench.js' },
   { src: 'test/bench/adapterBench.ts', out: 'dist/adapterBench.js' },
 ];
@@ -26,6 +31,8 @@ mkdirSync(join(root, 'dist'), { recursive: true });
 
 // iced-x86 (disassembly) loads its WebAssembly from beside the script that requires it.
 copyFileSync(join(root, 'node_modules/iced-x86/iced_x86_bg.wasm'), join(root, 'dist/iced_x86_bg.wasm'));
+// The screen panel's terminal styles, loaded by the webview as a local resource.
+copyFileSync(join(root, 'node_modules/@xterm/xterm/css/xterm.css'), join(root, 'dist/xterm.css'));
 
 const present = entries.filter((e) => existsSync(join(root, e.src)));
 const skipped = entries.filter((e) => !present.includes(e));
@@ -38,9 +45,9 @@ const results = await Promise.allSettled(
       entryPoints: [join(root, e.src)],
       outfile,
       bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
+      platform: e.browser ? 'browser' : 'node',
+      target: e.browser ? 'chrome120' : 'node20',
+      format: e.browser ? 'iife' : 'cjs',
       sourcemap: true,
       external: e.external ?? [],
       banner: e.bin ? { js: '#!/usr/bin/env node' } : undefined,

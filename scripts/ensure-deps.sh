@@ -21,6 +21,8 @@ DEBIAN_PACKAGES=(
   "nasm nasm"                        # test guests, boot sectors
   "qemu-system-x86 qemu-system-i386" # whole-guest oracle (../shared/GUESTS.md)
   "gcc-multilib -"                   # native CPU oracle (gcc -m32)
+  "chromium chromium"                # the screen panel's pixel tests, the VS Code E2E browser
+  "libkrb5-dev -"                    # code-server's native modules (VS Code E2E, ../shared/VSCODE-E2E.md)
 )
 
 npm_only=0

@@ -33,7 +33,7 @@ step() {
   names+=("$name")
 }
 
-step typecheck tsc -p . --noEmit
+step typecheck bash -c "tsc -p . --noEmit && tsc -p tsconfig.webview.json --noEmit"
 step lint eslint src test scripts
 step build node scripts/build.mjs
 for i in "${!pids[@]}"; do
