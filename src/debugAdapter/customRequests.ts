@@ -10,10 +10,18 @@
 //                            interrupts may be taken during a step
 //   vmexit.input             { text, target: 'serial' | 'keyboard' } →
 //                            { queued, skipped }: type into the guest
+//   vmexit.keys              { events: [{ code, down }] } → { sent }: press
+//                            and release PS/2 keys by DOM `KeyboardEvent.code`
+//                            (the screen panel's keyboard, Ctrl+Alt+Del)
+//   vmexit.stats             → { state, instructions, guestNs }: for the
+//                            status bar's guest MIPS (answered while running)
+//   vmexit.machine           → the machine as one tree (machineTree.ts) for
+//                            the "x86 Machine" view
 // Each handler returns the response body or throws with a message for the
 // user. No DAP types here; the adapter wraps them.
 
-import { MODE13H_HEIGHT, MODE13H_WIDTH, mode13hRgba, typeOnKeyboard, vgaMode, vgaTextScreen } from '../vmm/inspect';
+import { executionCounters, isKeyName, MODE13H_HEIGHT, MODE13H_WIDTH, mode13hRgba, sendKey, typeOnKeyboard, vgaMode, vgaTextScreen } from '../vmm/inspect';
+import { machineTree } from './machineTree';
 import type { VmexitRuntime } from './runtime';
 
 export type CustomBody = Record<string, unknown>;
@@ -59,11 +67,41 @@ function input(rt: VmexitRuntime, raw: unknown): CustomBody {
   return { queued: typed, skipped };
 }
 
+const MAX_KEY_EVENTS = 64;
+
+function keys(rt: VmexitRuntime, raw: unknown): CustomBody {
+  const args = record(raw);
+  const events = args.events;
+  if (!Array.isArray(events) || events.length === 0 || events.length > MAX_KEY_EVENTS) {
+    throw new Error(`vmexit.keys: 'events' must be a list of 1 to ${MAX_KEY_EVENTS} { code, down } key events`);
+  }
+  const checked = events.map((e: unknown, i) => {
+    const ev = record(e);
+    if (typeof ev.code !== 'string' || !isKeyName(ev.code)) throw new Error(`vmexit.keys: events[${i}].code ${JSON.stringify(ev.code)} is not a PC keyboard key (a KeyboardEvent.code such as "KeyA" or "Delete")`);
+    if (typeof ev.down !== 'boolean') throw new Error(`vmexit.keys: events[${i}].down must be true (press) or false (release)`);
+    return { code: ev.code, down: ev.down };
+  });
+  if (rt.state === 'ended') throw new Error('vmexit.keys: the guest has ended');
+  for (const ev of checked) sendKey(rt.machine, ev.code, ev.down);
+  return { sent: checked.length };
+}
+
+function stats(rt: VmexitRuntime): CustomBody {
+  return { state: rt.state, ...executionCounters(rt.machine) };
+}
+
+function machine(rt: VmexitRuntime): CustomBody {
+  return { ...machineTree(rt) };
+}
+
 const HANDLERS: Readonly<Record<string, (rt: VmexitRuntime, args: unknown) => CustomBody>> = {
   'vmexit.screen': screen,
   'vmexit.framebuffer': framebuffer,
   'vmexit.setStepInterrupts': setStepInterrupts,
   'vmexit.input': input,
+  'vmexit.keys': keys,
+  'vmexit.stats': stats,
+  'vmexit.machine': machine,
 };
 
 /** The handler for a custom command, or undefined for a command vmexit does not know. */

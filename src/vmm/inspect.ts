@@ -25,6 +25,7 @@ import type { PitView } from '../devices/pit';
 import type { CmosRtcView } from '../devices/cmos';
 import type { Uart16550View } from '../devices/uart16550';
 import type { PcMachine } from './pc';
+import { KEY_SCAN_CODES } from '../devices/scancodes';
 
 /**
  * A linear address to the physical address this vCPU's accesses would reach
@@ -86,6 +87,24 @@ export function setDebugRegister(vcpu: Vcpu, index: 0 | 1 | 2 | 3 | 6 | 7, value
   if (index === 6) dr[6] = (value & 0xe00f) | (0xffff0ff0 | 0);
   else if (index === 7) dr[7] = (value & ~0xd800) | 0x400;
   else dr[index] = value | 0;
+}
+
+/** Whether `name` is a key of the PS/2 keyboard (a DOM `KeyboardEvent.code`, e.g. 'KeyA', 'Delete'). */
+export function isKeyName(name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(KEY_SCAN_CODES, name);
+}
+
+/** Press (down) or release one key of the PS/2 keyboard; `code` must pass isKeyName. */
+export function sendKey(machine: PcMachine, code: string, down: boolean): void {
+  if (down) machine.keyboard.pressKey(code);
+  else machine.keyboard.releaseKey(code);
+}
+
+/** Instructions executed by all vCPUs since power-on, and the guest's virtual time in ns. */
+export function executionCounters(machine: PcMachine): { instructions: number; guestNs: number } {
+  let instructions = 0;
+  for (const v of machine.vm.vcpus) instructions += v.instructions;
+  return { instructions, guestNs: machine.vm.clock.now() };
 }
 
 /** Type text on the PS/2 keyboard (US layout); returns the characters no key produces (not typed). */

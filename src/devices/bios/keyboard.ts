@@ -5,7 +5,8 @@
 // to 0040:003D); INT 16h reads them.
 //
 // Not done: keyboard LEDs, Alt+keypad character entry, Pause, Ctrl+Break
-// (INT 1Bh), SysReq, Ctrl+Alt+Del.
+// (INT 1Bh), SysReq. Ctrl+Alt+Del sets the warm-boot flag and resets the
+// machine through the 8042, as AT BIOSes do.
 
 import { Bda, Call } from './call';
 import type { BiosEnv } from './env';
@@ -196,6 +197,11 @@ export class KeyboardService {
     }
     save();
     if (!make) return;
+    if (scan === 0x53 && (f1 & F1_CTRL) !== 0 && (f1 & F1_ALT) !== 0) {
+      env.setBda16(Bda.ResetFlag, 0x1234); // "warm boot": POST may skip the memory test
+      env.outb(0x64, 0xfe); // pulse the CPU's reset line
+      return;
+    }
     const word = this.translate(scan, extended, f1);
     if (word !== 0) this.enqueue(word);
   }
