@@ -33,6 +33,7 @@ mkdirSync(join(root, 'dist'), { recursive: true });
 copyFileSync(join(root, 'node_modules/iced-x86/iced_x86_bg.wasm'), join(root, 'dist/iced_x86_bg.wasm'));
 // The screen panel's terminal styles, loaded by the webview as a local resource.
 copyFileSync(join(root, 'node_modules/@xterm/xterm/css/xterm.css'), join(root, 'dist/xterm.css'));
+if (existsSync(join(root, 'src/extension/webview/screen.css'))) copyFileSync(join(root, 'src/extension/webview/screen.css'), join(root, 'dist/screen.css'));
 
 const present = entries.filter((e) => existsSync(join(root, e.src)));
 const skipped = entries.filter((e) => !present.includes(e));

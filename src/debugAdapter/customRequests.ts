@@ -1,7 +1,8 @@
 // vmexit's own DAP requests (besides the standard ones), for the screen
 // panel and the commands of the extension:
-//   vmexit.screen            → { mode, rows, cursor }: the VGA text screen
-//                            (rows as Unicode, trailing blanks trimmed)
+//   vmexit.screen            → { mode, rows, cells, cursor }: the VGA text
+//                            screen (rows as Unicode, trailing blanks
+//                            trimmed; cells per row as the event sends them)
 //   vmexit.framebuffer       → { mode: 'graphics', width, height, rgba }: the
 //                            mode 13h screen as RGBA in base64 (an error in
 //                            text mode). The `vmexit.screen` event says when
@@ -34,7 +35,13 @@ function record(args: unknown): Record<string, unknown> {
 
 function screen(rt: VmexitRuntime): CustomBody {
   const mode = vgaMode(rt.machine);
-  return { mode: mode === 'text80x25' ? 'text' : 'graphics', rows: rt.machine.textScreen(), cursor: vgaTextScreen(rt.machine).cursor };
+  const text = vgaTextScreen(rt.machine);
+  // Each row's cells as the `vmexit.screen` event sends them, so a panel that opens late draws the whole screen.
+  const cells = text.rows.map((_, row) => {
+    const slice = text.cells.slice(row * text.width, (row + 1) * text.width);
+    return Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength).toString('base64');
+  });
+  return { mode: mode === 'text80x25' ? 'text' : 'graphics', rows: rt.machine.textScreen(), cells, cursor: text.cursor };
 }
 
 function framebuffer(rt: VmexitRuntime): CustomBody {

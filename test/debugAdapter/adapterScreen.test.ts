@@ -110,9 +110,17 @@ describe('debug adapter: screen events and the framebuffer', function () {
   it('answers vmexit.framebuffer in text mode with an error, and vmexit.screen with the text and the cursor', async () => {
     await launchWith(dc, { image: g.bin, symbols: [g.lst], stopOnEntry: 'bootsector' });
     assert.match(await errorOf(dc.customRequest('vmexit.framebuffer')), /text mode/);
-    const screen = (await dc.customRequest('vmexit.screen')).body as { mode: string; rows: string[]; cursor: { row: number; col: number } };
+    const screen = (await dc.customRequest('vmexit.screen')).body as { mode: string; rows: string[]; cells: string[]; cursor: { row: number; col: number } };
     assert.equal(screen.mode, 'text');
     assert.equal(screen.rows.length, 25);
+    assert.equal(screen.cells.length, 25);
+    // Each row's cells: 80 character+attribute pairs whose characters are the row's text.
+    for (let row = 0; row < 25; row++) {
+      const bytes = Buffer.from(screen.cells[row], 'base64');
+      assert.equal(bytes.length, 160);
+      const chars = Array.from({ length: 80 }, (_, i) => bytes[i * 2]);
+      assert.equal(String.fromCharCode(...chars).trimEnd(), screen.rows[row].trimEnd(), `row ${row}`);
+    }
     assert.equal(typeof screen.cursor.row, 'number');
   });
 });
