@@ -16,6 +16,12 @@
 //   top of the stack (64 words) is searched for such a frame, so a handler
 //   without a frame pointer (a BIOS service just entered) still shows the
 //   code it interrupted; the BP chain then goes on in that code.
+// - Return addresses the symbols explain: when neither proves a caller (a
+//   routine without a frame pointer, as most boot code is), the top of the
+//   stack (RETURN_SCAN_WORDS) is searched for near return addresses into
+//   code the symbols cover (a source line) that follow a near CALL; a direct
+//   CALL (E8) must also lead to at most 4 KiB before the code that was
+//   called, so code bytes or data above the stack are not taken for frames.
 // - 64-bit code: the current frame only, for now.
 
 import { callEndingAt } from './disassembler';
@@ -35,6 +41,10 @@ export interface Frame {
 const MAX_FRAMES = 32;
 /** Words of stack searched for an interrupt frame when the BP chain proves nothing. */
 const INTERRUPT_SCAN_WORDS = 64;
+/** Words of stack searched for return addresses the symbols explain. */
+const RETURN_SCAN_WORDS = 32;
+/** A direct CALL's target is at most this far before the code it called (the callee's frame). */
+const MAX_CALLEE_SPAN = 4096;
 
 /** The code context a frame runs in. */
 interface CodeContext {
@@ -155,6 +165,39 @@ class FrameWalker {
     }
   }
 
+  /**
+   * The target of a direct near CALL (E8) ending at `ip` in `ctx`, null for
+   * another call form (indirect: FF /2), undefined when unreadable.
+   */
+  private directCallTarget(ip: number, ctx: CodeContext): number | null | undefined {
+    const size = ctx.bitness === 16 ? 2 : 4;
+    const b = this.rt.readLinear((ctx.base + ip - size - 1) >>> 0, size + 1);
+    if (b.some((x) => x === null)) return undefined;
+    if (b[0] !== 0xe8) return null;
+    const rel = size === 2 ? (((b[1] as number) | ((b[2] as number) << 8)) << 16) >> 16 : (b[1] as number) | ((b[2] as number) << 8) | ((b[3] as number) << 16) | ((b[4] as number) << 24);
+    return (ip + rel) & (size === 2 ? 0xffff : 0xffffffff);
+  }
+
+  /** Near return addresses above `sp` that the symbols explain (see the top of the file), as frames. */
+  scanSymbolReturns(sp: number, ctx: CodeContext): void {
+    let callee = this.frames[this.frames.length - 1].offset;
+    const size: 2 | 4 = ctx.bitness === 16 ? 2 : 4;
+    for (let i = 0; i < RETURN_SCAN_WORDS && this.frames.length < MAX_FRAMES; i++) {
+      const at = (sp + i * this.word) & this.mask;
+      if (at < sp) return;
+      const ip = this.read(at, size);
+      if (ip === null) return;
+      const linear = (ctx.base + ip) >>> 0;
+      if (!this.rt.lineLookup(linear)) continue;
+      if (callEndingAt((l, n) => this.rt.readLinear(l, n), linear, ip, ctx.bitness) !== 'near') continue;
+      const target = this.directCallTarget(ip, ctx);
+      if (target === undefined) continue;
+      if (target !== null && !(target <= callee && callee - target < MAX_CALLEE_SPAN)) continue;
+      this.push(ctx, ip, 'call');
+      callee = ip;
+    }
+  }
+
   /** Search the top of the stack for an interrupt frame of the current handler; its stack offset or null. */
   scanInterrupt(sp: number, ctx: CodeContext): { at: number; ctx: CodeContext } | null {
     for (let i = 0; i < INTERRUPT_SCAN_WORDS; i++) {
@@ -180,6 +223,7 @@ export function walkFrames(runtime: VmexitRuntime): Frame[] {
   if (walker.frames.length === 1) {
     const found = walker.scanInterrupt(sp, ctx);
     if (found) walker.chain(regs.ebp, found.at + 1, found.ctx);
+    else walker.scanSymbolReturns(sp, ctx);
   }
   return walker.frames;
 }

@@ -59,6 +59,23 @@ describe('debug adapter: far and interrupt frames, stepping through INT n', func
     assert.match(st[1].name, /^after_int60 0000:.* via INT 60h$/);
   });
 
+  it('shows callers of routines without a frame pointer from return addresses the symbols explain', async () => {
+    await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () =>
+      dc.setBreakpointsRequest({ source: { path: g.asm }, breakpoints: [{ line: g.line('in_leaf') }] }),
+    );
+    const st = await frames(dc);
+    assert.deepEqual(st.map((f) => f.line), [g.line('in_leaf'), g.line('after_leaf_inner'), g.line('after_leaf_outer')], st.map((f) => f.name).join(' | '));
+    assert.match(st[1].name, /^after_leaf_inner 0000:/);
+    // Without symbols nothing explains the words on the stack: no frames are invented.
+    const at = st[0].instructionPointerReference ?? '';
+    await dc.stop();
+    dc = await startClient();
+    await launchWith(dc, { image: g.bin }, () => dc.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: at }] }));
+    const bare = await frames(dc);
+    assert.equal(bare[0].instructionPointerReference, at);
+    assert.equal(bare.length, 1, bare.map((f) => f.name).join(' | '));
+  });
+
   it('shows no invented callers where the stack proves none', async () => {
     await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () =>
       dc.setBreakpointsRequest({ source: { path: g.asm }, breakpoints: [{ line: g.line('after_far1') }, { line: g.line('after_int10') }] }),

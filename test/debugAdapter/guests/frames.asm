@@ -1,5 +1,7 @@
 ; Adapter test guest: caller frames across far calls (9A and FF /3) and
-; through an INT n handler with a frame pointer (vector 60h, installed here).
+; through an INT n handler with a frame pointer (vector 60h, installed here),
+; and near calls into routines without a frame pointer (leaf_outer/leaf_inner),
+; which only the symbols can explain.
 ; Exits with status (0x21 << 1) | 1.
         bits    16
         org     0x7c00
@@ -15,6 +17,8 @@ start:
 after_far1:
         call    far [far_ptr]
 after_far2:
+        call    leaf_outer
+after_leaf_outer:
         int     0x60
 after_int60:
         mov     ah, 0x0e
@@ -40,6 +44,21 @@ near_in_far:
 in_near:
         nop
         pop     bp
+        ret
+
+; No frame pointers here: BP stays 0, the stack holds AX and the returns.
+leaf_outer:
+        push    ax
+        mov     ax, leaf_inner
+        call    ax                      ; an indirect call (FF /2)
+after_leaf_inner:
+        pop     ax
+        ret
+
+leaf_inner:
+        mov     cx, 3
+in_leaf:
+        nop
         ret
 
 int60:
