@@ -16,6 +16,10 @@
 //   top of the stack (64 words) is searched for such a frame, so a handler
 //   without a frame pointer (a BIOS service just entered) still shows the
 //   code it interrupted; the BP chain then goes on in that code.
+// - Hardware interrupt frames: the same triple, wherever CS:IP points, when
+//   an IRQ is in service at the PIC (its ISR bit set, not yet acknowledged
+//   with an EOI) and its vector leads into the handler's code segment; the
+//   frame is named after the IRQ.
 // - Return addresses the symbols explain: when neither proves a caller (a
 //   routine without a frame pointer, as most boot code is), the top of the
 //   stack (RETURN_SCAN_WORDS) is searched for near return addresses into
@@ -24,6 +28,7 @@
 //   called, so code bytes or data above the stack are not taken for frames.
 // - 64-bit code: the current frame only, for now.
 
+import { describeDevices } from '../vmm/inspect';
 import { callEndingAt } from './disassembler';
 import type { VmexitRuntime } from './runtime';
 
@@ -35,7 +40,7 @@ export interface Frame {
   offset: number;
   bitness: 16 | 32 | 64;
   /** How the frame was reached from the one above it (undefined for the current instruction). */
-  via?: 'call' | 'far call' | `INT ${string}`;
+  via?: 'call' | 'far call' | `INT ${string}` | `IRQ ${number}`;
 }
 
 const MAX_FRAMES = 32;
@@ -126,6 +131,18 @@ class FrameWalker {
     return { cs: (b[2] as number) | ((b[3] as number) << 8), size };
   }
 
+  /** IRQs in service at the PIC pair (highest priority first) with their vectors. */
+  private irqsInService(): { irq: number; vector: number }[] {
+    const { master, slave } = describeDevices(this.rt.machine).pic;
+    const out: { irq: number; vector: number }[] = [];
+    for (let i = 0; i < 8; i++) {
+      if (i === 2 && slave.isr) {
+        for (let j = 0; j < 8; j++) if (slave.isr & (1 << j)) out.push({ irq: 8 + j, vector: (slave.vectorBase + j) & 0xff });
+      } else if (master.isr & (1 << i)) out.push({ irq: i, vector: (master.vectorBase + i) & 0xff });
+    }
+    return out;
+  }
+
   /** An IRET frame (IP, CS, FLAGS) at stack offset `at` for a handler running in `handlerCs`: the interrupted context, or null. */
   private interruptReturn(at: number, handlerCs: number): CodeContext | null {
     // The frame's size comes from the gate, so try both and let the vector decide.
@@ -137,14 +154,21 @@ class FrameWalker {
       if (!(flags & 2) || flags & 0x8028 || (size === 4 && flags >>> 22)) continue;
       const base = this.segmentBase(cs);
       if (base === undefined) continue;
-      const intAt = this.rt.readLinear((base + ip - 2) >>> 0, 2);
-      if (intAt[0] !== 0xcd || intAt[1] === null) continue;
-      const n = intAt[1];
-      const target = this.vectorTarget(n);
-      if (!target || target.size !== size || (target.cs & ~3) !== (handlerCs & ~3)) continue;
+      const leadsHere = (vector: number): boolean => {
+        const target = this.vectorTarget(vector);
+        return target !== undefined && target.size === size && (target.cs & ~3) === (handlerCs & ~3);
+      };
       const ctx: CodeContext = { cs, base, bitness: this.realLike ? 16 : size === 4 ? 32 : 16 };
-      this.push(ctx, ip, `INT ${n.toString(16).toUpperCase().padStart(2, '0')}h`);
-      return ctx;
+      const intAt = this.rt.readLinear((base + ip - 2) >>> 0, 2);
+      if (intAt[0] === 0xcd && intAt[1] !== null && leadsHere(intAt[1])) {
+        this.push(ctx, ip, `INT ${intAt[1].toString(16).toUpperCase().padStart(2, '0')}h`);
+        return ctx;
+      }
+      const irq = this.irqsInService().find((x) => leadsHere(x.vector));
+      if (irq) {
+        this.push(ctx, ip, `IRQ ${irq.irq}`);
+        return ctx;
+      }
     }
     return null;
   }

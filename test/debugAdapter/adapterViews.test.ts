@@ -224,6 +224,17 @@ describe('debug adapter: state views and vmexit requests', function () {
     assert.ok(lines.includes(g.line('irq0')), `steps went ${lines.join(', ')}`);
   });
 
+  it('shows the code a hardware interrupt interrupted, named after the IRQ in service', async () => {
+    const g = assemble(work, 'stepirq');
+    await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () => dc.setBreakpointsRequest({ source: { path: g.asm }, breakpoints: [{ line: g.line('irq0') }] }));
+    const st = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+    assert.equal(st.length, 2, st.map((f) => f.name).join(' | '));
+    assert.equal(st[0].line, g.line('irq0'));
+    // After STI the interrupt is taken once the next instruction is done: at one of the NOPs.
+    assert.ok(st[1].line > g.line('ready') && st[1].line <= g.line('ready') + 4, `interrupted at line ${st[1].line}`);
+    assert.match(st[1].name, / via IRQ 0$/);
+  });
+
   it('types into the guest over serial and the keyboard with vmexit.input', async () => {
     const g = assemble(work, 'echo');
     const serial: string[] = [];
