@@ -75,7 +75,12 @@ export class Cpu extends MemoryAccess {
 
   // ---- Control and model state. ----
   efer = 0;
+  /** IA32_APIC_BASE: base FEE00000h, EN (bit 11), BSP (bit 8, set by the VMM on the bootstrap processor). */
   apicBase = 0xfee00900;
+  /** The initial APIC ID CPUID leaf 1 reports in EBX[31:24] (set by the VMM per vCPU). */
+  apicId = 0;
+  /** Told when WRMSR changes IA32_APIC_BASE (the local APIC follows its enable bit). */
+  onApicBaseChange: () => void = () => {};
   /** SYSENTER_CS/ESP/EIP MSRs (174h-176h) and IA32_PAT (277h, low and high dwords); see ops/system.ts. */
   sysenterCs = 0;
   sysenterEsp = 0;
@@ -124,6 +129,10 @@ export class Cpu extends MemoryAccess {
   halted = false;
   /** Level of the INTR pin. */
   intr = false;
+  /** An NMI is latched for delivery at the next instruction boundary. */
+  nmiPending = false;
+  /** Inside an NMI handler: further NMIs wait for the next IRET (SDM vol. 3 §6.7.1). */
+  nmiBlocked = false;
   /** Interrupts are inhibited at the boundary where `retired()` equals this (STI, MOV SS, POP SS). */
   shadowAt = -1;
   /** Set by INT n/INT3/INTO/faults during an instruction: no single-step trap after it. */
@@ -191,10 +200,29 @@ export class Cpu extends MemoryAccess {
     this.dr[6] = 0xffff0ff0 | 0;
     this.dr[7] = 0x400;
     this.cpl = 0;
+    this.apicBase = 0xfee00800 | (this.apicBase & 0x100);
     this.halted = false;
+    this.nmiPending = this.nmiBlocked = false;
     this.shadowAt = -1;
     this.deliveringException = -1;
     this.internalError = null;
+  }
+
+  /**
+   * INIT (SDM vol. 3 §9.1, table 9-1): the registers as after RESET, but the
+   * MSRs (APIC base, SYSENTER, PAT) and the time-stamp counter keep their values.
+   */
+  init(): void {
+    const { apicBase, sysenterCs, sysenterEsp, sysenterEip, patLo, patHi } = this;
+    this.reset();
+    this.apicBase = apicBase;
+    this.sysenterCs = sysenterCs;
+    this.sysenterEsp = sysenterEsp;
+    this.sysenterEip = sysenterEip;
+    this.patLo = patLo;
+    this.patHi = patHi;
+    // The instruction that sent the INIT may be this CPU's own: end its slice there.
+    this.endSlice();
   }
 
   /** Set a segment register's selector and hidden cache directly (reset, real-mode loads, VMM setSregs). */
@@ -267,6 +295,7 @@ export class Cpu extends MemoryAccess {
   saveState(): CpuState {
     return {
       regs: this.getRegs(), sregs: this.getSregs(), halted: this.halted, intr: this.intr,
+      nmiPending: this.nmiPending, nmiBlocked: this.nmiBlocked,
       a20: this.a20Mask === -1, interruptShadow: this.shadowAt === this.retired(),
       instructions: this.retired(), tsc: this.tscOffset, dr: Array.from(this.dr, (v) => v >>> 0),
     };
@@ -277,6 +306,8 @@ export class Cpu extends MemoryAccess {
     this.setRegs(state.regs);
     this.halted = state.halted;
     this.intr = state.intr;
+    this.nmiPending = state.nmiPending ?? false;
+    this.nmiBlocked = state.nmiBlocked ?? false;
     this.setA20(state.a20);
     this.instructionBase = state.instructions;
     this.sliceBudget = this.sliceLeft = 0;
@@ -311,6 +342,12 @@ export class Cpu extends MemoryAccess {
   /** Stop `run` after the current instruction with StopReason.Requested. */
   requestStop(): void {
     this.stopReason = StopReason.Requested;
+    this.endSlice();
+  }
+
+  /** Latch an NMI: taken at the next instruction boundary, waking a HLT. */
+  raiseNmi(): void {
+    this.nmiPending = true;
     this.endSlice();
   }
 

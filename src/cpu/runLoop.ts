@@ -8,7 +8,7 @@ import type { Cpu } from './cpu';
 import { stepWithDebug } from './debug';
 import { GuestFault, InternalErrorInfo, RESTART_INSTRUCTION, TRIPLE_FAULT, Unimplemented } from './faults';
 import { deliverInterrupt, INT_EXTERNAL } from './interrupts';
-import { CS, IF, TF, VEC_DB } from './state';
+import { CS, IF, TF, VEC_DB, VEC_NMI } from './state';
 
 /** Why `Cpu.run` returned. */
 export const enum StopReason {
@@ -38,6 +38,11 @@ export function run(cpu: Cpu, budget: number): StopReason {
   }
   let left = budget;
   while (left > 0) {
+    if (cpu.nmiPending && !cpu.nmiBlocked && cpu.shadowAt !== cpu.retired()) {
+      cpu.halted = false;
+      acceptNmi(cpu);
+      if (cpu.stopReason !== StopReason.Budget) return cpu.stopReason;
+    }
     if (cpu.intr && (cpu.flags & IF) !== 0) {
       if (cpu.shadowAt !== cpu.retired()) {
         cpu.halted = false;
@@ -67,6 +72,11 @@ export function stepOnce(cpu: Cpu, allowInterrupts: boolean): StopReason {
   cpu.stopReason = StopReason.Budget;
   if (cpu.debug.pendingException) {
     deliverPendingException(cpu);
+    return cpu.stopReason;
+  }
+  if (allowInterrupts && cpu.nmiPending && !cpu.nmiBlocked && cpu.shadowAt !== cpu.retired()) {
+    cpu.halted = false;
+    acceptNmi(cpu);
     return cpu.stopReason;
   }
   if (allowInterrupts && cpu.intr && (cpu.flags & IF) !== 0 && cpu.shadowAt !== cpu.retired()) {
@@ -174,7 +184,17 @@ function deliverPendingException(cpu: Cpu): void {
 
 /** Take the interrupt the PIC presents (INTR is high and IF set, outside a shadow). */
 function acceptExternalInterrupt(cpu: Cpu): void {
-  const vector = cpu.pic.acknowledge() & 0xff;
+  deliverExternal(cpu, cpu.pic.acknowledge() & 0xff);
+}
+
+/** Take a latched NMI through vector 2; NMIs stay blocked until the next IRET. */
+function acceptNmi(cpu: Cpu): void {
+  cpu.nmiPending = false;
+  cpu.nmiBlocked = true;
+  deliverExternal(cpu, VEC_NMI);
+}
+
+function deliverExternal(cpu: Cpu, vector: number): void {
   cpu.startEip = cpu.eip;
   cpu.startEsp = cpu.reg32[4];
   try {

@@ -132,6 +132,9 @@ export interface CpuState {
   sregs: Sregs;
   halted: boolean;
   intr: boolean;
+  /** NMI latched / NMI handler running (absent in snapshots made before NMIs existed). */
+  nmiPending?: boolean;
+  nmiBlocked?: boolean;
   a20: boolean;
   interruptShadow: boolean;
   instructions: number;

@@ -18,6 +18,11 @@ export const IOAPIC_PINS = 24;
 /** Version register: version 11h, maximum redirection entry 17h (24 entries). */
 export const IOAPIC_VERSION = 0x00170011;
 
+/** The IOAPIC input each ISA IRQ drives on this board: the PIT's IRQ0 on pin 2 (the usual interrupt source override), the rest on their own number. */
+export function ioApicPinOfIsaIrq(irq: number): number {
+  return irq === 0 ? 2 : irq;
+}
+
 const RTE_MASKED = 1 << 16;
 const RTE_LEVEL = 1 << 15;
 const RTE_REMOTE_IRR = 1 << 14;

@@ -2,6 +2,13 @@
 // and the disks, plus the monitor loop that answers the exits the board's
 // own devices don't (unclaimed ports read as all ones, as on a real bus).
 // The CLI and the debug adapter both drive this.
+//
+// With several vCPUs the monitor loop is also the scheduler: deterministic
+// round-robin, each runnable vCPU in turn for up to SMP_SLICE instructions;
+// halted vCPUs are skipped until an interrupt wakes them, APs waiting for a
+// SIPI until one comes, and when nobody can run, guest time jumps to the
+// next timer as with one vCPU. vCPUs interleave only at instruction
+// boundaries, so a LOCKed instruction is atomic by construction.
 
 import { Cpu } from '../cpu/cpu';
 import { CpuMode, IF, Regs, Sregs } from '../cpu/state';
@@ -33,21 +40,30 @@ export interface PcConfig {
   hostTime?: boolean;
   /** Tie guest time to the wall clock while the guest idles (see VmConfig.pacing). */
   realtime?: boolean;
+  /** Number of vCPUs (default 1). */
+  cpus?: number;
 }
 
-/** What the monitor loop reports to the CLI or the debugger. */
+/** Instructions a vCPU runs before the next runnable one takes its turn (several vCPUs). */
+export const SMP_SLICE = 5000;
+
+/**
+ * What the monitor loop reports to the CLI or the debugger. `vcpu` is the
+ * index of the vCPU the event happened on (the one that hit a breakpoint,
+ * faulted, or was running when a stop came).
+ */
 export type MachineEvent =
   /** The guest wrote to isa-debug-exit: status is (value << 1) | 1. */
   | { kind: 'exit'; status: number }
-  | { kind: 'shutdown'; reason: string; where: string }
-  | { kind: 'internal-error'; message: string; cs: number; eip: number; linear: number; bytes: number[] }
-  /** HLT with interrupts disabled: nothing can ever wake the guest. */
-  | { kind: 'halted'; where: string }
+  | { kind: 'shutdown'; reason: string; where: string; vcpu: number }
+  | { kind: 'internal-error'; message: string; cs: number; eip: number; linear: number; bytes: number[]; vcpu: number }
+  /** HLT with interrupts disabled (on every vCPU; APs may also wait for a SIPI): nothing can ever wake the guest. */
+  | { kind: 'halted'; where: string; vcpu: number }
   /** HLT with interrupts enabled and no timer armed: waiting for input from outside. */
   | { kind: 'idle' }
   | { kind: 'budget' }
-  | { kind: 'stop'; reason: 'user' | 'request' }
-  | { kind: 'debug'; cause: DebugCause };
+  | { kind: 'stop'; reason: 'user' | 'request'; vcpu: number }
+  | { kind: 'debug'; cause: DebugCause; vcpu: number };
 
 export function hex(value: number, digits: number): string {
   return (value >>> 0).toString(16).toUpperCase().padStart(digits, '0');
@@ -61,20 +77,21 @@ export class PcMachine {
   readonly keyboard: I8042;
   readonly cmos: CmosRtc;
   readonly bios: Bios | null;
+  /** Where the round-robin looks first for the next vCPU to run. */
+  private nextVcpu = 0;
   private exitStatus: number | null = null;
   private stopReason: 'user' | 'request' | null = null;
   /** Unclaimed port accesses answered by the monitor (all ones / dropped). */
   unclaimedIo = 0;
 
   constructor(readonly config: PcConfig) {
-    const vm = new Vm({ memoryBytes: config.memoryBytes, pacing: config.realtime ? 'realtime' : 'virtual' });
+    const vm = new Vm({ memoryBytes: config.memoryBytes, pacing: config.realtime ? 'realtime' : 'virtual', cpus: config.cpus });
     this.vm = vm;
     this.vcpu = vm.vcpus[0];
-    const pic = vm.pic;
 
-    this.cmos = new CmosRtc(vm.clock, pic.irqLine(8), config.hostTime ? { startTime: 'host' } : {});
+    this.cmos = new CmosRtc(vm.clock, vm.isaIrq(8), config.hostTime ? { startTime: 'host' } : {});
     vm.addDevice(this.cmos);
-    this.uart = new Uart16550(vm.clock, pic.irqLine(4));
+    this.uart = new Uart16550(vm.clock, vm.isaIrq(4));
     this.uart.onTransmit = (b) => config.onSerialOutput?.(b);
     vm.addDevice(this.uart);
     this.vga = new VgaText(vm.clock, vm.memory.ram);
@@ -82,8 +99,8 @@ export class PcMachine {
     // Two gates drive A20 (port 92h and the 8042's output port); each shows what the other set.
     let port92: SystemControlPortA | null = null;
     this.keyboard = new I8042(
-      pic.irqLine(1),
-      pic.irqLine(12),
+      vm.isaIrq(1),
+      vm.isaIrq(12),
       {
         setA20: (on) => {
           vm.setA20(on);
@@ -126,6 +143,7 @@ export class PcMachine {
         hardDisks: config.hardDisk ? [config.hardDisk] : [],
         bootOrder: config.boot === 'a' ? ['floppy', 'hard'] : ['hard', 'floppy'],
         memoryBytes: config.memoryBytes,
+        cpus: vm.vcpus.length,
         vga: this.vga,
         message: (text: string) => config.onFirmwareMessage?.(text),
       });
@@ -183,74 +201,130 @@ export class PcMachine {
     return this.vcpu.readLinear(linear, length);
   }
 
-  private where(): string {
-    const s = this.vcpu.getSregs();
-    const r = this.vcpu.getRegs();
+  private where(vcpu: Vcpu): string {
+    const s = vcpu.getSregs();
+    const r = vcpu.getRegs();
     return `${hex(s.cs.selector, 4)}:${hex(r.eip, s.cs.attributes & (1 << 14) ? 8 : 4)}`;
   }
 
-  /** Run up to `budget` instructions, answering the exits the board handles itself. */
+  /** Run up to `budget` instructions (all vCPUs together), answering the exits the board handles itself. */
   run(budget: number): MachineEvent {
+    if (this.vm.vcpus.length > 1) return this.runSmp(budget);
     const start = this.vcpu.instructions;
     for (;;) {
       const left = budget - (this.vcpu.instructions - start);
       if (left <= 0) return { kind: 'budget' };
-      const event = this.eventFor(this.vcpu.run(left));
+      const event = this.eventFor(this.vcpu, this.vcpu.run(left));
       if (event) return event;
     }
   }
 
-  /**
-   * Execute one instruction (see Vcpu.step): a `debug` event with a
-   * single-step cause, or what the instruction caused instead — the guest's
-   * exit through isa-debug-exit, a breakpoint-free intercept, a fault.
-   */
-  step(options: { interrupts: boolean } = { interrupts: false }): MachineEvent {
+  private runSmp(budget: number): MachineEvent {
+    const vm = this.vm;
+    const start = vm.instructionsRetired();
     for (;;) {
-      const exit = this.vcpu.step(options);
+      const left = budget - (vm.instructionsRetired() - start);
+      if (left <= 0) return { kind: 'budget' };
+      const vcpu = this.pickRunnable();
+      const event = vcpu ? this.eventFor(vcpu, vcpu.run(Math.min(SMP_SLICE, left))) : this.idleAll();
+      if (event) return event;
+    }
+  }
+
+  /** The next runnable vCPU in round-robin order, or null when none can run. */
+  private pickRunnable(): Vcpu | null {
+    const vcpus = this.vm.vcpus;
+    for (let k = 0; k < vcpus.length; k++) {
+      const v = vcpus[(this.nextVcpu + k) % vcpus.length];
+      if (v.runnable) {
+        this.nextVcpu = (v.index + 1) % vcpus.length;
+        return v;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * No vCPU can run: fire due timers (one may wake a vCPU), and otherwise
+   * jump guest time to the next timer; an event when nothing can wake the
+   * guest (`halted`: every halted vCPU has interrupts disabled) or only
+   * input from outside can (`idle`). Null to go on scheduling.
+   */
+  private idleAll(): MachineEvent | null {
+    const vm = this.vm;
+    vm.clock.runDue();
+    if (vm.takeStopRequest()) return this.eventFor(this.vcpu, { kind: 'stop' });
+    if (vm.vcpus.some((v) => v.runnable)) return null;
+    const halted = vm.vcpus.filter((v) => v.state === 'halted');
+    if (!halted.some((v) => (v.cpu.flags & IF) !== 0)) {
+      const shown = halted[0] ?? this.vcpu;
+      return { kind: 'halted', where: this.where(shown), vcpu: shown.index };
+    }
+    const next = vm.clock.nextDeadline();
+    if (next === Infinity || vm.idleUntil(next) < next) return { kind: 'idle' };
+    return null;
+  }
+
+  /**
+   * Execute one instruction on vCPU `index` (see Vcpu.step; the others stay
+   * stopped): a `debug` event with a single-step cause, or what the
+   * instruction caused instead — the guest's exit through isa-debug-exit, a
+   * breakpoint-free intercept, a fault, a halt.
+   */
+  step(options: { interrupts: boolean } = { interrupts: false }, index = 0): MachineEvent {
+    const vcpu = this.vm.vcpus[index];
+    for (;;) {
+      const exit = vcpu.step(options);
       if (this.exitStatus !== null) return { kind: 'exit', status: this.exitStatus };
       // An unclaimed IN was backed out: answer it, and step again to complete it.
       if (exit.kind === 'io' && exit.direction === 'in') {
-        this.eventFor(exit);
+        this.eventFor(vcpu, exit);
         continue;
       }
       // An unclaimed OUT completed: the step is done.
       if (exit.kind === 'io' || exit.kind === 'mmio') {
-        this.eventFor(exit);
-        return { kind: 'debug', cause: { kind: 'single-step' } };
+        this.eventFor(vcpu, exit);
+        return { kind: 'debug', cause: { kind: 'single-step' }, vcpu: index };
       }
-      const event = this.eventFor(exit);
+      if (exit.kind === 'hlt') return this.haltEvent(vcpu);
+      const event = this.eventFor(vcpu, exit);
       if (event) return event;
     }
   }
 
-  /** The monitor's answer to an exit: an event for the caller, or null to go on running. */
-  private eventFor(exit: Exit): MachineEvent | null {
+  /** A halted vCPU: nothing can wake it (interrupts off), or it waits for an interrupt or a SIPI. */
+  private haltEvent(vcpu: Vcpu): MachineEvent {
+    if (vcpu.state === 'halted' && (vcpu.getRegs().eflags & IF) === 0) return { kind: 'halted', where: this.where(vcpu), vcpu: vcpu.index };
+    // Waiting for input, or (realtime pacing) for the wall clock to reach the next timer.
+    return { kind: 'idle' };
+  }
+
+  /** The monitor's answer to an exit of `vcpu`: an event for the caller, or null to go on running. */
+  private eventFor(vcpu: Vcpu, exit: Exit): MachineEvent | null {
     switch (exit.kind) {
       case 'io':
       case 'mmio':
         // Nothing on the bus answers: reads float high, writes go nowhere.
         this.unclaimedIo++;
-        if (exit.direction === 'in') this.vcpu.completeIo(0xffffffff);
+        if (exit.direction === 'in') vcpu.completeIo(0xffffffff);
         return null;
       case 'hlt':
-        if ((this.vcpu.getRegs().eflags & IF) === 0) return { kind: 'halted', where: this.where() };
-        // Waiting for input, or (realtime pacing) for the wall clock to reach the next timer.
-        return { kind: 'idle' };
+        // With several vCPUs the scheduler moves on to the others (see idleAll).
+        return this.vm.vcpus.length > 1 ? null : this.haltEvent(vcpu);
       case 'debug':
         if (this.exitStatus !== null) return { kind: 'exit', status: this.exitStatus };
-        return { kind: 'debug', cause: exit.cause };
+        return { kind: 'debug', cause: exit.cause, vcpu: vcpu.index };
       case 'shutdown':
-        return { kind: 'shutdown', reason: exit.reason, where: this.where() };
+        return { kind: 'shutdown', reason: exit.reason, where: this.where(vcpu), vcpu: vcpu.index };
       case 'internal-error':
-        return { ...exit };
+        return { ...exit, vcpu: vcpu.index };
       case 'budget':
         return { kind: 'budget' };
       case 'stop': {
         if (this.exitStatus !== null) return { kind: 'exit', status: this.exitStatus };
         const reason = this.stopReason;
         this.stopReason = null;
-        return reason ? { kind: 'stop', reason } : null;
+        return reason ? { kind: 'stop', reason, vcpu: vcpu.index } : null;
       }
       default:
         return assertNever(exit);

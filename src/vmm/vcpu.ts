@@ -4,8 +4,9 @@
 import { Cpu, StopReason } from '../cpu/cpu';
 import { readMsr, writeMsr } from '../cpu/ops/system';
 import { buildOpTable } from '../cpu/ops/table';
-import { CpuMode, CpuState, IF, Regs, Sregs } from '../cpu/state';
+import { ATTR_REAL_CODE, CpuMode, CpuState, IF, Regs, Sregs } from '../cpu/state';
 import { NS_PER_INSTRUCTION } from '../devices/clock';
+import { LocalApic } from '../devices/lapic';
 import { CpuDebugEvent } from '../cpu/debug';
 import { CS } from '../cpu/state';
 import { DebugCause, GuestDebugConfig, NO_GUEST_DEBUG } from './debug';
@@ -13,24 +14,98 @@ import { Exit } from './exit';
 import type { WatchHit } from './guestMemory';
 import type { Vm } from './vm';
 
-/** A vCPU's run state, as a debugger shows it. */
-export type VcpuState = 'running' | 'halted' | 'stopped';
+/**
+ * A vCPU's run state, as a debugger shows it: running (or runnable), halted
+ * by HLT until an interrupt, or an application processor waiting for a
+ * Start-up IPI (after power-on or an INIT, SDM vol. 3 §9.4).
+ */
+export type VcpuState = 'running' | 'halted' | 'waiting-for-sipi';
+
+/** IA32_APIC_BASE.BSP and .EN. */
+const APIC_BASE_BSP = 0x100;
+const APIC_BASE_ENABLE = 0x800;
 
 /** The opcode table is immutable and shared by every vCPU. */
 let sharedOps: ReturnType<typeof buildOpTable> | null = null;
 
 export class Vcpu {
   readonly cpu: Cpu;
+  /** This vCPU's local APIC: its interrupt controller (the CPU's INTA goes to it). */
+  readonly lapic: LocalApic;
   /** Exits taken, by kind: a figure of merit (fewer is faster). */
   readonly exitCounts = new Map<Exit['kind'], number>();
+  /** An application processor that has not been started (or was INITed): it runs nothing until a Start-up IPI. */
+  waitingForSipi: boolean;
 
   constructor(
     private readonly vm: Vm,
     readonly index: number,
   ) {
-    this.cpu = new Cpu(vm.memory, vm.ports, vm.pic);
+    // The APIC's pins reach the CPU created just below; they are used only once both exist.
+    this.lapic = new LocalApic(
+      index,
+      vm.clock,
+      vm.apicBus,
+      {
+        setIntr: (level) => this.cpu.setIntr(level),
+        nmi: () => {
+          if (!this.waitingForSipi) this.cpu.raiseNmi();
+        },
+        init: () => this.init(),
+        startup: (vector) => this.startup(vector),
+      },
+      vm.pic,
+      () => (this.cpu.apicBase & APIC_BASE_ENABLE) !== 0,
+    );
+    this.cpu = new Cpu(vm.memory, vm.ports, this.lapic);
     sharedOps ??= buildOpTable();
     this.cpu.ops = sharedOps;
+    this.cpu.apicId = index;
+    // vCPU 0 is the bootstrap processor; the others are APs and wait for a SIPI from power-on.
+    if (index !== 0) this.cpu.apicBase &= ~APIC_BASE_BSP;
+    this.cpu.onApicBaseChange = () => this.lapic.hardwareEnableChanged();
+    this.waitingForSipi = !this.isBsp;
+  }
+
+  get isBsp(): boolean {
+    return (this.cpu.apicBase & APIC_BASE_BSP) !== 0;
+  }
+
+  /** Power-on reset (the local APIC is a device of the VM and resets with them). */
+  reset(): void {
+    this.cpu.reset();
+    this.waitingForSipi = !this.isBsp;
+  }
+
+  /**
+   * An INIT IPI (SDM vol. 3 §9.4.1): the local APIC and the CPU reset (MSRs
+   * kept); the BSP then starts at the reset vector, an AP waits for a SIPI.
+   */
+  private init(): void {
+    this.lapic.init();
+    this.cpu.init();
+    this.waitingForSipi = !this.isBsp;
+  }
+
+  /**
+   * A Start-up IPI: an AP waiting for one starts in real mode at
+   * vector * 1000h (CS = vector << 8, IP = 0). A SIPI to a processor not
+   * waiting for one is ignored (SDM vol. 3 §11.6.1).
+   */
+  private startup(vector: number): void {
+    if (!this.waitingForSipi) return;
+    this.waitingForSipi = false;
+    this.cpu.loadSegmentCache(CS, vector << 8, vector << 12, 0xffff, ATTR_REAL_CODE);
+    this.cpu.eip = 0;
+    this.cpu.halted = false;
+  }
+
+  /** Can run now: started, and not halted (or halted with an interrupt or NMI that wakes it). */
+  get runnable(): boolean {
+    const cpu = this.cpu;
+    if (this.waitingForSipi) return false;
+    if (!cpu.halted) return true;
+    return (cpu.nmiPending && !cpu.nmiBlocked) || (cpu.intr && (cpu.flags & IF) !== 0);
   }
 
   getRegs(): Regs {
@@ -73,6 +148,7 @@ export class Vcpu {
   }
 
   get state(): VcpuState {
+    if (this.waitingForSipi) return 'waiting-for-sipi';
     return this.cpu.halted ? 'halted' : 'running';
   }
 
@@ -137,6 +213,8 @@ export class Vcpu {
    */
   step(options: { interrupts: boolean } = { interrupts: false }): Exit {
     const vm = this.vm;
+    vm.running = this;
+    if (this.waitingForSipi) return { kind: 'hlt' };
     vm.clock.runDue();
     const reason = this.cpu.stepOnce(options.interrupts);
     const io = vm.ports.takeExit();
@@ -215,6 +293,7 @@ export class Vcpu {
    * While halted with interrupts enabled, guest time jumps to the next timer.
    */
   run(budget: number): Exit {
+    this.vm.running = this;
     const exit = this.runInner(budget);
     this.exitCounts.set(exit.kind, (this.exitCounts.get(exit.kind) ?? 0) + 1);
     return exit;
@@ -232,6 +311,8 @@ export class Vcpu {
       const debugEvent = vm.takeDebugEvent();
       if (debugEvent) return { kind: 'debug', cause: debugEvent };
       if (vm.takeStopRequest()) return { kind: 'stop' };
+      // An INIT (its own, or another's while it ran) left it waiting for a SIPI.
+      if (this.waitingForSipi) return { kind: 'hlt' };
       const used = cpu.retired() - start;
       if (used >= budget) return { kind: 'budget' };
       const deadline = vm.clock.nextDeadline();
@@ -245,7 +326,8 @@ export class Vcpu {
       if (fatal) return fatal;
       if (reason === StopReason.Halt) {
         // Budget and Requested just go round the loop; a halt waits for the next timer.
-        if ((cpu.flags & IF) === 0) return { kind: 'hlt' };
+        // With several vCPUs, the scheduler decides what a halt means (the others may run).
+        if ((cpu.flags & IF) === 0 || vm.vcpus.length > 1) return { kind: 'hlt' };
         const next = vm.clock.nextDeadline();
         if (next === Infinity) return { kind: 'hlt' };
         // Realtime pacing: the wall clock has not reached the deadline yet; the monitor waits.

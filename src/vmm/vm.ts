@@ -1,10 +1,19 @@
 // The virtual machine: KVM's VM file descriptor. Guest memory and its map,
-// the port bus, the virtual clock, the in-core interrupt controller and timer
-// (8259 pair and 8254, KVM's in-kernel irqchip), and the vCPUs.
+// the port bus, the virtual clock, the in-core interrupt controllers and
+// timers (8259 pair, 8254, a local APIC per vCPU and the IOAPIC: KVM's
+// in-kernel irqchip), and the vCPUs.
+//
+// With several vCPUs, guest time is the sum of the instructions every vCPU
+// retired (plus idle time), as QEMU's icount counts in round-robin mode: the
+// vCPUs interleave on one clock, so time never runs backwards and a run is
+// deterministic; each vCPU then runs at 1/N of the single-vCPU rate.
 
 import { CpuState } from '../cpu/state';
 import { ClockState, NS_PER_INSTRUCTION, VirtualClock } from '../devices/clock';
-import { Device, PortHandler } from '../devices/bus';
+import { ApicBus } from '../devices/apicBus';
+import { Device, IoSize, IrqLine, PortHandler } from '../devices/bus';
+import { IOAPIC_BASE_ADDRESS, IoApic, ioApicPinOfIsaIrq } from '../devices/ioapic';
+import { APIC_BASE_ADDRESS } from '../devices/lapic';
 import { Pic8259Pair } from '../devices/pic';
 import { Pit8254 } from '../devices/pit';
 import { GuestMemory } from './guestMemory';
@@ -22,7 +31,7 @@ export interface VmConfig {
    * (interactive use: a guest waiting for a key sleeps instead of spinning).
    */
   pacing?: 'virtual' | 'realtime';
-  /** Number of vCPUs. Only 1 until the APIC arrives. */
+  /** Number of vCPUs, 1 to MAX_VCPUS (default 1). vCPU 0 is the bootstrap processor. */
   cpus?: number;
 }
 
@@ -35,8 +44,13 @@ export interface VmState {
   memory: string; // base64 of guest RAM
   clock: ClockState;
   cpus: CpuState[];
+  /** Per vCPU: an AP not started yet (absent in single-vCPU snapshots of older versions). */
+  waitingForSipi?: boolean[];
   devices: Record<string, unknown>;
 }
+
+export const MAX_VCPUS = 64;
+
 
 export class Vm {
   readonly memory: GuestMemory;
@@ -44,7 +58,12 @@ export class Vm {
   readonly clock = new VirtualClock();
   readonly pic: Pic8259Pair;
   readonly pit: Pit8254;
+  readonly apicBus = new ApicBus();
+  readonly ioapic: IoApic;
   readonly vcpus: Vcpu[] = [];
+  /** The vCPU executing now (or last): MMIO to the local APIC, I/O exits and watchpoints are its. */
+  running!: Vcpu;
+  private readonly isaLines: IrqLine[] = [];
   private readonly devices: Device[] = [];
   private boundaryWork: ((vcpu: Vcpu) => void)[] = [];
   private stopRequested = false;
@@ -55,28 +74,68 @@ export class Vm {
   private readonly wallAnchor = { guestNs: 0, wallMs: Date.now() };
 
   constructor(config: VmConfig) {
-    if ((config.cpus ?? 1) !== 1) throw new Error('only one vCPU is supported until the local APIC is implemented');
+    const cpus = config.cpus ?? 1;
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > MAX_VCPUS) throw new Error(`cpus must be a whole number from 1 to ${MAX_VCPUS} (got ${cpus})`);
     this.memory = new GuestMemory(config.memoryBytes);
     this.pacing = config.pacing ?? 'virtual';
     this.pic = new Pic8259Pair();
-    this.pit = new Pit8254(this.clock, this.pic.irqLine(0));
-    const vcpu = new Vcpu(this, 0);
-    this.vcpus.push(vcpu);
-    this.clock.setInstructionSource(() => vcpu.cpu.retired());
+    // The IOAPIC's ID follows the processors' (0 .. cpus-1), as the MP table gives it.
+    this.ioapic = new IoApic(this.apicBus, cpus);
+    for (let irq = 0; irq < 16; irq++) {
+      const picLine = this.pic.irqLine(irq);
+      const pin = ioApicPinOfIsaIrq(irq);
+      this.isaLines.push({
+        setLevel: (high) => {
+          picLine.setLevel(high);
+          this.ioapic.setPin(pin, high);
+        },
+      });
+    }
+    this.pit = new Pit8254(this.clock, this.isaIrq(0));
+    for (let i = 0; i < cpus; i++) this.vcpus.push(new Vcpu(this, i));
+    const bsp = this.vcpus[0];
+    this.running = bsp;
+    this.clock.setInstructionSource(cpus === 1 ? () => bsp.cpu.retired() : () => this.instructionsRetired());
     // A timer armed earlier than the running slice's end shortens the slice.
     this.clock.onDeadlineChange = () => {
       const deadline = this.clock.nextDeadline();
       if (deadline !== Infinity) {
-        vcpu.cpu.limitSlice(Math.max(0, Math.ceil((deadline - this.clock.now()) / NS_PER_INSTRUCTION)));
+        this.running.cpu.limitSlice(Math.max(0, Math.ceil((deadline - this.clock.now()) / NS_PER_INSTRUCTION)));
       }
     };
-    this.pic.onIntrChange = (level) => vcpu.cpu.setIntr(level);
-    this.ports.onExitRequested = () => vcpu.cpu.requestStop();
+    // The 8259's INTR reaches the bootstrap processor through LINT0 of its local APIC.
+    this.pic.onIntrChange = (level) => bsp.lapic.setLint0(level);
+    this.ports.onExitRequested = () => this.running.cpu.requestStop();
     this.ports.onIntercept = (port, size, direction, value) =>
       this.raiseDebugEvent({ kind: 'io', port, size, direction, value });
-    this.memory.onWatchHit = (hit) => vcpu.reportWatchHit(hit);
+    this.memory.onWatchHit = (hit) => this.running.reportWatchHit(hit);
+    // Each vCPU sees its own local APIC at the same address; a disabled one is not there (reads float high).
+    this.memory.mapMmio(APIC_BASE_ADDRESS, 0x1000, {
+      mmioRead: (address: number, size: IoSize) =>
+        this.running.lapic.present ? this.running.lapic.mmioRead(address, size) : size === 4 ? 0xffffffff : (1 << (8 * size)) - 1,
+      mmioWrite: (address: number, size: IoSize, value: number) => {
+        if (this.running.lapic.present) this.running.lapic.mmioWrite(address, size, value);
+      },
+    });
+    this.memory.mapMmio(IOAPIC_BASE_ADDRESS, 0x1000, this.ioapic);
     this.addDevice(this.pic);
     this.addDevice(this.pit);
+    for (const v of this.vcpus) this.addDevice(v.lapic);
+    this.addDevice(this.ioapic);
+  }
+
+  /** ISA interrupt line `irq` (0-15): into the 8259 pair and the IOAPIC both, as on a PC. */
+  isaIrq(irq: number): IrqLine {
+    const line = this.isaLines[irq];
+    if (line === undefined) throw new RangeError(`no ISA IRQ line ${irq} (0-15)`);
+    return line;
+  }
+
+  /** Instructions retired by all vCPUs together. */
+  instructionsRetired(): number {
+    let n = 0;
+    for (const v of this.vcpus) n += v.cpu.retired();
+    return n;
   }
 
   /** Attach an in-core device: its ports are served without exits; its state joins snapshots. */
@@ -155,7 +214,7 @@ export class Vm {
   /** Hard reset: every device and vCPU to power-on state; RAM keeps its contents, as on a real reset. */
   reset(): void {
     for (const d of this.devices) d.reset();
-    for (const v of this.vcpus) v.cpu.reset();
+    for (const v of this.vcpus) v.reset();
     this.boundaryWork = [];
   }
 
@@ -166,6 +225,7 @@ export class Vm {
       memory: Buffer.from(this.memory.ram.buffer, this.memory.ram.byteOffset, this.memory.ram.byteLength).toString('base64'),
       clock: this.clock.saveState(),
       cpus: this.vcpus.map((v) => v.saveState()),
+      waitingForSipi: this.vcpus.map((v) => v.waitingForSipi),
       devices,
     };
   }
@@ -175,7 +235,9 @@ export class Vm {
     if (ram.length !== this.memory.ram.length) throw new Error('snapshot is for a different memory size');
     this.memory.ram.set(ram);
     this.clock.loadState(state.clock);
+    if (state.cpus.length !== this.vcpus.length) throw new Error(`snapshot is for ${state.cpus.length} vCPUs, this VM has ${this.vcpus.length}`);
     state.cpus.forEach((c, i) => this.vcpus[i].loadState(c));
+    this.vcpus.forEach((v, i) => (v.waitingForSipi = state.waitingForSipi?.[i] ?? !v.isBsp));
     for (const d of this.devices) {
       if (d.name in state.devices) d.loadState(state.devices[d.name]);
     }

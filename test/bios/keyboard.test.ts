@@ -33,10 +33,11 @@ function setup(): { kbd: KeyboardService; ram: PlainRam; keys: () => number[] } 
     hardDisks: [],
     bootOrder: [],
     memoryBytes: 0x100000,
+    cpus: 1,
     vga: { mode: 'text80x25' },
     message: () => {},
   };
-  const env = new BiosEnv(host, buildRom([]).layout);
+  const env = new BiosEnv(host, buildRom([], 1).layout);
   env.setBda16(0x1a, 0x1e);
   env.setBda16(0x1c, 0x1e);
   env.setBda16(0x80, 0x1e);

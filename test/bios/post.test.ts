@@ -9,7 +9,7 @@ import { runGuest, hex } from './harness';
 const IF = 0x200;
 
 describe('BIOS ROM image', () => {
-  const { image, layout, traps } = buildRom([]);
+  const { image, layout, traps } = buildRom([], 1);
 
   it('is 64 KiB with the reset vector, the date, the model byte and a zero checksum', () => {
     assert.equal(image.length, 0x10000);

@@ -40,6 +40,8 @@ function returnFar(cpu: Cpu, release: number): void {
  * FLAGS; a 32-bit IRETD keeps VM, VIF and VIP.
  */
 function interruptReturn(cpu: Cpu): void {
+  // The end of an NMI handler (or any IRET) lets the next NMI in (SDM vol. 3 §6.7.1).
+  cpu.nmiBlocked = false;
   if (cpu.protectedMode) {
     interruptReturnProtected(cpu);
     return;

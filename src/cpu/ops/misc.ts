@@ -88,12 +88,14 @@ function opBound(cpu: Cpu): void {
  *
  * - Leaf 0: maximum basic leaf 1, vendor "vmexitVMEXIT" (EBX, EDX, ECX).
  * - Leaf 1: EAX signature family 6, model 0, stepping 0 (00000600h, the same
- *   value the core leaves in EDX at reset); EBX 0 (no brand index, no
- *   CLFLUSH, one logical processor, initial APIC ID 0); ECX 0; EDX features:
- *   DE (CR4.DE and the DR4/DR5 rule), PSE (4 MiB pages), TSC (RDTSC,
- *   CR4.TSD), MSR (RDMSR/WRMSR), CX8 (CMPXCHG8B) and CMOV. Not reported
- *   until they exist: FPU, PAE/PGE/PAT, APIC, SEP (SYSENTER; its MSRs are
- *   readable), VME, MMX/SSE.
+ *   value the core leaves in EDX at reset); EBX: the initial APIC ID in
+ *   bits 31:24 (no brand index, no CLFLUSH, one logical processor per
+ *   package); ECX 0; EDX features: DE (CR4.DE and the DR4/DR5 rule), PSE
+ *   (4 MiB pages), TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), CX8
+ *   (CMPXCHG8B), CMOV, and APIC while IA32_APIC_BASE.EN is set (a disabled
+ *   local APIC is not reported, as on hardware). Not reported until they
+ *   exist: FPU, PAE/PGE/PAT, SEP (SYSENTER; its MSRs are readable), VME,
+ *   MMX/SSE.
  * - Leaf 80000000h: maximum extended leaf 80000001h; 80000001h: no
  *   extended features (no long mode, NX or SYSCALL).
  * - Any other leaf returns leaf 1's data, as Intel processors return the
@@ -102,6 +104,8 @@ function opBound(cpu: Cpu): void {
 export const CPUID_VENDOR = 'vmexitVMEXIT';
 export const CPUID_SIGNATURE = 0x00000600;
 export const CPUID_FEATURES_EDX = (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 15);
+/** CPUID.1:EDX bit 9: an on-chip APIC (reported while it is enabled). */
+export const CPUID_APIC = 1 << 9;
 
 /** Four ASCII characters as a little-endian dword. */
 function ascii4(s: string, at: number): number {
@@ -130,9 +134,9 @@ function opCpuid(cpu: Cpu): void {
       return;
     default: // leaf 1, and every leaf beyond the maxima
       r[EAX] = CPUID_SIGNATURE;
-      r[EBX] = 0;
+      r[EBX] = cpu.apicId << 24;
       r[ECX] = 0;
-      r[EDX] = CPUID_FEATURES_EDX;
+      r[EDX] = CPUID_FEATURES_EDX | (cpu.apicBase & 0x800 ? CPUID_APIC : 0);
   }
 }
 

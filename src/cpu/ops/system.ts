@@ -386,9 +386,10 @@ function validPatHalf(v: number): boolean {
  * the value sets reserved bits (WRMSR then raises #GP(0)).
  *
  * - TSC: sets the counter (the offset from instructions retired).
- * - APIC_BASE: base (bits 12-31; physical addresses are 32 bits as no PAE/PSE-36
- *   is reported) and EN (bit 11); BSP (bit 8) is read-only here; other bits
- *   reserved, as is bit 10 (x2APIC, not reported).
+ * - APIC_BASE: EN (bit 11) enables or disables the local APIC (the VMM is
+ *   told); BSP (bit 8) is read-only; other bits reserved, as is bit 10
+ *   (x2APIC, not reported). The base stays at FEE00000h: moving it is an
+ *   internal error (nothing this machine runs relocates it).
  * - SYSENTER_CS/ESP/EIP: stored (low dword; a 32-bit processor keeps no more).
  * - PAT: stored when every entry is a valid memory type.
  * - EFER: no bit is implemented yet (no SYSCALL, NX or long mode is
@@ -403,7 +404,9 @@ function msrWrite(cpu: Cpu, index: number, lo: number, hi: number): boolean {
       return true;
     case MSR_APIC_BASE:
       if (hi !== 0 || (lo & 0x6ff) !== 0) return false;
+      if ((lo & 0xfffff000) >>> 0 !== 0xfee00000) cpu.unimplemented(`moving the local APIC to ${((lo & 0xfffff000) >>> 0).toString(16)}h (it stays at FEE00000h)`);
       cpu.apicBase = (lo & ~0x1ff) | (cpu.apicBase & 0x100);
+      cpu.onApicBaseChange();
       return true;
     case MSR_SYSENTER_CS: cpu.sysenterCs = lo; return true;
     case MSR_SYSENTER_ESP: cpu.sysenterEsp = lo; return true;

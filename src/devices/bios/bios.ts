@@ -49,7 +49,7 @@ export class Bios implements Device<BiosState>, PortHandler {
   private state: BiosState = { bootFailure: null, traps: 0 };
 
   constructor(private readonly host: BiosHost) {
-    const built = buildRom(host.hardDisks);
+    const built = buildRom(host.hardDisks, host.cpus);
     this.rom = built.image;
     this.layout = built.layout;
     this.traps = built.traps;

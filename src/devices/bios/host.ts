@@ -35,6 +35,8 @@ export interface BiosHost {
   bootOrder: ('floppy' | 'hard')[];
   /** Guest RAM size in bytes (the memory map, INT 12h/15h). */
   memoryBytes: number;
+  /** vCPUs, for the MP table (the APs are left waiting for a Start-up IPI). */
+  cpus: number;
   vga: BiosVga;
   /** BIOS diagnostics shown to the user, e.g. "vmexit BIOS: no bootable device". */
   message(text: string): void;

@@ -20,6 +20,7 @@
 
 import { Asm, Cond } from './asm';
 import type { DiskImage } from '../disk';
+import { buildMpTables } from './mpTable';
 
 /**
  * The BIOS's private trap port. No PC device or chipset decodes port EFh
@@ -32,6 +33,8 @@ export const BIOS_TRAP_PORT = 0xef;
 export const BIOS_SEGMENT = 0xf000;
 export const ROM_BASE = 0xf0000;
 export const ROM_SIZE = 0x10000;
+/** Where the MP floating pointer and configuration table sit (F000:3000, after the general code area). */
+export const MP_TABLE_OFFSET = 0x3000;
 
 /** The services the ROM's stubs trap to. */
 export type TrapName =
@@ -125,7 +128,7 @@ function hardDiskTable(disk: DiskImage | undefined): number[] {
   return t;
 }
 
-export function buildRom(hardDisks: readonly DiskImage[]): BuiltRom {
+export function buildRom(hardDisks: readonly DiskImage[], cpus: number): BuiltRom {
   const a = new Asm(ROM_SIZE);
   const traps = new Map<number, TrapName>();
   const trap = (name: TrapName): void => {
@@ -168,6 +171,9 @@ export function buildRom(hardDisks: readonly DiskImage[]): BuiltRom {
 
   // Hard-disk parameter table for a second disk (the first is at E401h).
   a.label('hardDiskParams1').db(...hardDiskTable(hardDisks[1]));
+
+  // ---- The MP specification tables (processors, IOAPIC, interrupt routing), on a paragraph boundary.
+  a.org(MP_TABLE_OFFSET).label('mpFloatingPointer').db(...buildMpTables(cpus, ROM_BASE + MP_TABLE_OFFSET));
 
   // ---- IBM PC/AT compatible entry points.
   // POST: everything in the service; then boot.
