@@ -178,6 +178,9 @@ export class ScreenPanel implements vscode.Disposable {
       case 'input':
         void this.session?.customRequest('vmexit.input', { text: m.text, target: m.target }).then(undefined, () => undefined);
         return;
+      case 'keys':
+        void this.session?.customRequest('vmexit.keys', { events: m.events }).then(undefined, () => undefined);
+        return;
       case 'requestFramebuffer':
         void this.fetchFramebuffer();
         return;

@@ -30,8 +30,6 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const SAVED_SERIAL_CHARS = 32 * 1024;
 const SAVE_DELAY_MS = 500;
 
-/** Keys that have a character on the adapter's keyboard (vmexit.input types text on a US layout). */
-const KEY_TEXT: Readonly<Record<string, string>> = { Enter: '\r', Backspace: '\b', Tab: '\t', Escape: '\x1b' };
 
 function element<T extends HTMLElement>(id: string, type: new () => T): T {
   const e = document.getElementById(id);
@@ -61,6 +59,8 @@ class ScreenPage {
   private saveTimer: number | undefined;
   private framebufferInFlight = false;
   private framebufferWanted = false;
+  /** Keys pressed on the screen and not yet released (by code). */
+  private readonly heldKeys = new Set<string>();
 
   constructor() {
     const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
@@ -79,7 +79,9 @@ class ScreenPage {
     });
     this.terminal.open(element('serial', HTMLElement));
     this.terminal.onData((text) => this.post({ type: 'input', target: 'serial', text }));
-    this.canvas.addEventListener('keydown', (e) => this.onScreenKey(e));
+    this.canvas.addEventListener('keydown', (e) => this.onScreenKey(e, true));
+    this.canvas.addEventListener('keyup', (e) => this.onScreenKey(e, false));
+    this.canvas.addEventListener('blur', () => this.releaseHeldKeys());
     this.canvas.addEventListener('mousedown', () => this.canvas.focus());
     window.addEventListener('message', (e: MessageEvent<HostMessage>) => this.onMessage(e.data));
     this.restore(this.vscode.getState());
@@ -148,17 +150,26 @@ class ScreenPage {
   }
 
   /**
-   * Keys typed while the screen has focus go to the guest's keyboard. The
-   * adapter takes text only, so printable characters and the four keys with
-   * an ASCII code are sent; arrows, function keys and Ctrl/Alt/Meta chords
-   * are left to the browser (and VS Code's own shortcuts).
+   * Keys pressed while the screen has focus go to the guest's keyboard as
+   * presses and releases by `KeyboardEvent.code`, as a VM viewer does: the
+   * browser and VS Code don't act on them (click outside the screen for VS
+   * Code's shortcuts). Meta (Windows/Command) chords are left to the host.
+   * Held keys are released when the screen loses focus, so no key stays
+   * down in the guest.
    */
-  private onScreenKey(e: KeyboardEvent): void {
-    if (e.ctrlKey || e.altKey || e.metaKey || e.isComposing) return;
-    const text = e.key.length === 1 ? e.key : KEY_TEXT[e.key];
-    if (text === undefined) return;
+  private onScreenKey(e: KeyboardEvent, down: boolean): void {
+    if (e.metaKey || e.isComposing || e.code === '') return;
     e.preventDefault();
-    this.post({ type: 'input', target: 'keyboard', text });
+    if (down) this.heldKeys.add(e.code);
+    else if (!this.heldKeys.delete(e.code)) return; // its press went elsewhere
+    this.post({ type: 'keys', events: [{ code: e.code, down }] });
+  }
+
+  private releaseHeldKeys(): void {
+    if (this.heldKeys.size === 0) return;
+    const events = [...this.heldKeys].reverse().map((code) => ({ code, down: false }));
+    this.heldKeys.clear();
+    this.post({ type: 'keys', events });
   }
 
   private saveSoon(): void {

@@ -81,6 +81,12 @@ export type HostMessage =
   | { type: 'takeScreenshot'; id: number }
   | { type: 'setBlink'; mode: BlinkMode };
 
+/** One key going down or up. */
+export interface KeyEvent {
+  code: string;
+  down: boolean;
+}
+
 /** Where typed text goes: the adapter's `vmexit.input` targets. */
 export type InputTarget = 'serial' | 'keyboard';
 
@@ -92,12 +98,17 @@ export type WebviewMessage =
    * Text typed by the user, for `vmexit.input { text, target }`.
    * `serial`: what the terminal produced (xterm's encoding: Enter is "\r",
    * Backspace "\x7f", arrows as ANSI escape sequences).
-   * `keyboard`: keys typed while the screen has focus. The adapter types
-   * text on a US keyboard, so only printable ASCII and Enter "\r",
-   * Backspace "\b", Tab "\t" and Escape "\x1b" get through; arrows,
-   * function keys and Ctrl/Alt chords have no text form and are not sent.
+   * `keyboard`: text typed on the guest's PS/2 keyboard (US layout).
+   * The screen itself sends key presses (`keys`) instead.
    */
   | { type: 'input'; target: InputTarget; text: string }
+  /**
+   * Keys pressed and released while the screen has focus, for
+   * `vmexit.keys { events }`: `code` is the `KeyboardEvent.code` (the key's
+   * place on the keyboard, whatever the host's layout), so arrows,
+   * function keys, modifiers and chords reach the guest as on a PC.
+   */
+  | { type: 'keys'; events: KeyEvent[] }
   /** The guest's mode 13h screen changed: send a `framebuffer` (one request in flight at a time). */
   | { type: 'requestFramebuffer' }
   /** The answer to `takeScreenshot`: the screen at its native resolution as a PNG data URL. */
