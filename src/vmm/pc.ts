@@ -77,8 +77,6 @@ export class PcMachine {
   readonly keyboard: I8042;
   readonly cmos: CmosRtc;
   readonly bios: Bios | null;
-  /** Where the round-robin looks first for the next vCPU to run. */
-  private nextVcpu = 0;
   private exitStatus: number | null = null;
   private stopReason: 'user' | 'request' | null = null;
   /** Unclaimed port accesses answered by the monitor (all ones / dropped). */
@@ -235,9 +233,9 @@ export class PcMachine {
   private pickRunnable(): Vcpu | null {
     const vcpus = this.vm.vcpus;
     for (let k = 0; k < vcpus.length; k++) {
-      const v = vcpus[(this.nextVcpu + k) % vcpus.length];
+      const v = vcpus[(this.vm.nextVcpu + k) % vcpus.length];
       if (v.runnable) {
-        this.nextVcpu = (v.index + 1) % vcpus.length;
+        this.vm.nextVcpu = (v.index + 1) % vcpus.length;
         return v;
       }
     }

@@ -46,6 +46,8 @@ export interface VmState {
   cpus: CpuState[];
   /** Per vCPU: an AP not started yet (absent in single-vCPU snapshots of older versions). */
   waitingForSipi?: boolean[];
+  /** Where the round-robin scheduler looks next. */
+  nextVcpu?: number;
   devices: Record<string, unknown>;
 }
 
@@ -63,6 +65,8 @@ export class Vm {
   readonly vcpus: Vcpu[] = [];
   /** The vCPU executing now (or last): MMIO to the local APIC, I/O exits and watchpoints are its. */
   running!: Vcpu;
+  /** Where the round-robin scheduler (PcMachine.run) looks first for the next vCPU to run: part of the state, for determinism. */
+  nextVcpu = 0;
   private readonly isaLines: IrqLine[] = [];
   private readonly devices: Device[] = [];
   private boundaryWork: ((vcpu: Vcpu) => void)[] = [];
@@ -215,6 +219,7 @@ export class Vm {
   reset(): void {
     for (const d of this.devices) d.reset();
     for (const v of this.vcpus) v.reset();
+    this.nextVcpu = 0;
     this.boundaryWork = [];
   }
 
@@ -226,6 +231,7 @@ export class Vm {
       clock: this.clock.saveState(),
       cpus: this.vcpus.map((v) => v.saveState()),
       waitingForSipi: this.vcpus.map((v) => v.waitingForSipi),
+      nextVcpu: this.nextVcpu,
       devices,
     };
   }
@@ -238,6 +244,7 @@ export class Vm {
     if (state.cpus.length !== this.vcpus.length) throw new Error(`snapshot is for ${state.cpus.length} vCPUs, this VM has ${this.vcpus.length}`);
     state.cpus.forEach((c, i) => this.vcpus[i].loadState(c));
     this.vcpus.forEach((v, i) => (v.waitingForSipi = state.waitingForSipi?.[i] ?? !v.isBsp));
+    this.nextVcpu = state.nextVcpu ?? 0;
     for (const d of this.devices) {
       if (d.name in state.devices) d.loadState(state.devices[d.name]);
     }

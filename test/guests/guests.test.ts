@@ -23,6 +23,8 @@ interface Guest {
   patterned?: boolean;
   /** Instruction budget on vmexit. */
   budget: number;
+  /** vCPUs (QEMU: as many single-core sockets, so SeaBIOS's MP table lists each). */
+  cpus?: number;
   input?: GuestInput[];
   /** Ends in a triple fault instead of an exit through port F4h. */
   tripleFault?: boolean;
@@ -72,6 +74,18 @@ const GUESTS: Guest[] = [
     input: [{ after: 'READY', text: 'ping\n', via: 'serial' }],
   },
   { name: 'triple fault', source: 'triple', drive: 'floppy', budget: 50_000_000, tripleFault: true },
+  ...[1, 2, 4].map((cpus) => ({
+    name: `smp with ${cpus} vCPU${cpus > 1 ? 's' : ''} (local APIC, timer, INIT-SIPI-SIPI, IPIs, MP table)`,
+    source: 'smp',
+    drive: 'floppy' as const,
+    budget: 50_000_000,
+    cpus,
+    extra: (r: PcRunResult) => {
+      const lines = serialLines(r.serial);
+      assert.ok(lines.includes(`APs started ${(cpus - 1).toString(16).padStart(2, '0').toUpperCase()}`), 'every AP started');
+      assert.deepEqual(r.machine.vm.vcpus.map((v) => v.state), ['running', ...Array<string>(cpus - 1).fill('halted')], 'the APs idle in HLT');
+    },
+  })),
 ];
 
 function image(guest: Guest): Uint8Array {
@@ -95,6 +109,7 @@ function ours(guest: Guest): Promise<PcRunResult> {
       boot: guest.drive === 'floppy' ? 'a' : 'c',
       budget: guest.budget,
       input: guest.input,
+      cpus: guest.cpus,
     });
     oursCache.set(guest, p);
   }
@@ -105,12 +120,12 @@ const qemuCache = new Map<Guest, Promise<QemuResult>>();
 function qemu(guest: Guest): Promise<QemuResult> {
   let p = qemuCache.get(guest);
   if (!p) {
-    const file = cacheImage(`${guest.source}-${guest.drive}`, image(guest));
+    const file = cacheImage(`${guest.source}-${guest.drive}${guest.cpus ? `-${guest.cpus}` : ''}`, image(guest));
     // QEMU gets serial input at once on stdin (the UART takes it when it has room).
     const serialInput = guest.input?.filter((i) => i.via === 'serial').map((i) => i.text).join('');
     // Typed keys go through QEMU's monitor once the guest has printed the cue.
     const keys = guest.input?.filter((i) => i.via !== 'serial').map((i) => ({ after: i.after, text: i.text }));
-    p = runQemu(file, guest.drive, { serialInput: serialInput || undefined, keys, reboot: guest.resets });
+    p = runQemu(file, guest.drive, { serialInput: serialInput || undefined, keys, reboot: guest.resets, cpus: guest.cpus });
     qemuCache.set(guest, p);
   }
   return p;
@@ -143,6 +158,16 @@ describe('test guests on vmexit', function () {
 
 describe('test guests: determinism', function () {
   this.timeout(120_000);
+  it('smp with 4 vCPUs runs the same twice: serial output, instruction count, each vCPU\'s registers', async () => {
+    const guest = GUESTS.find((g) => g.source === 'smp' && g.cpus === 4)!;
+    const run = () => runOnPc({ floppy: image(guest), boot: 'a', budget: guest.budget, cpus: 4 });
+    const a = await run();
+    const b = await run();
+    assert.equal(a.serial, b.serial);
+    assert.equal(a.instructions, b.instructions);
+    assert.deepEqual(a.machine.vm.vcpus.map((v) => v.getRegs()), b.machine.vm.vcpus.map((v) => v.getRegs()));
+  });
+
   it('timers and keyboard run the same twice: serial output and instruction count', async () => {
     for (const name of ['timers', 'keyboard']) {
       const guest = GUESTS.find((g) => g.source === name)!;

@@ -155,7 +155,7 @@ function sendKeys(monitorPath: string, text: string): void {
 export function runQemu(
   image: string,
   drive: 'floppy' | 'hard',
-  options: { timeoutMs?: number; serialInput?: string; keys?: { after: string; text: string }[]; reboot?: boolean } = {},
+  options: { timeoutMs?: number; serialInput?: string; keys?: { after: string; text: string }[]; reboot?: boolean; cpus?: number } = {},
 ): Promise<QemuResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   // Typed keys go through QEMU's monitor (`sendkey`) on a socket of their own.
@@ -163,6 +163,7 @@ export function runQemu(
   const monitorPath = keys.length > 0 ? path.join(os.tmpdir(), `vmexit-qemu-${process.pid}-${Date.now()}.sock`) : null;
   const args = [
     '-accel', 'tcg', '-m', '32', '-display', 'none', '-serial', 'stdio',
+    ...(options.cpus ? ['-smp', `${options.cpus},sockets=${options.cpus},cores=1,threads=1`] : []),
     '-monitor', monitorPath ? `unix:${monitorPath},server=on,wait=off` : 'none',
     // A reset ends QEMU unless the guest is about resets (a triple fault must end it).
     ...(options.reboot ? [] : ['-no-reboot']),

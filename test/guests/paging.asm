@@ -100,13 +100,7 @@ pm32:
         mov     eax, cr0
         and     eax, 0x7fffffff
         mov     cr0, eax
-        mov     ax, 0x20
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
-        jmp     0x18:pm16
+        LEAVE_FLAT pm16
 
 page_fault:
         inc     dword [R_NPF]
@@ -127,17 +121,7 @@ page_fault:
 
         bits    16
 pm16:
-        mov     eax, cr0
-        and     al, 0xfe
-        mov     cr0, eax
-        jmp     0x0000:real
-real:
-        xor     ax, ax
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        REAL_MODE_AGAIN
         mov     sp, 0x7c00
         lidt    [ivt_descriptor]
         sti
@@ -153,22 +137,10 @@ real:
         SAY     "PASS paging"
         jmp     finish
 
-        align   8
-gdt:
-        dq      0                        ; null
-        dq      0x00cf9a000000ffff       ; 08h: code 32, 4 GiB
-        dq      0x00cf92000000ffff       ; 10h: data, 4 GiB
-        dq      0x00009a000000ffff       ; 18h: code 16, 64 KiB
-        dq      0x000092000000ffff       ; 20h: data 16, 64 KiB
-gdt_descriptor:
-        dw      gdt_descriptor - gdt - 1
-        dd      gdt
+        FLAT_GDT
 idt_descriptor:
         dw      0x20 * 8 - 1
         dd      idt
-ivt_descriptor:
-        dw      0x3ff
-        dd      0
 
         align   8
 idt:

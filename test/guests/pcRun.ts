@@ -16,6 +16,8 @@ export interface PcRunOptions {
   /** Instructions at most; the run ends with a `budget` event past it. */
   budget: number;
   memoryBytes?: number;
+  /** vCPUs (default 1). */
+  cpus?: number;
   /**
    * Input once the serial output contains `after`: typed on the PS/2
    * keyboard (the default) or sent to COM1.
@@ -51,15 +53,16 @@ export async function runOnPc(options: PcRunOptions): Promise<PcRunResult> {
     floppy: options.floppy ? DiskImage.floppy(options.floppy, 'floppy.img') : null,
     hardDisk: options.hardDisk ? DiskImage.hard(options.hardDisk, 'disk.img') : null,
     boot: options.boot,
+    cpus: options.cpus,
     onSerialOutput: (b) => (serial += String.fromCharCode(b)),
     onDebugconOutput: (b) => (debugcon += String.fromCharCode(b)),
     onFirmwareMessage: (text) => firmware.push(text),
   });
   const pending = [...(options.input ?? [])];
-  const start = machine.vcpu.instructions;
+  const start = machine.vm.instructionsRetired();
   let event: MachineEvent = { kind: 'budget' };
   for (;;) {
-    const used = machine.vcpu.instructions - start;
+    const used = machine.vm.instructionsRetired() - start;
     if (used >= options.budget) {
       event = { kind: 'budget' };
       break;
@@ -88,7 +91,7 @@ export async function runOnPc(options: PcRunOptions): Promise<PcRunResult> {
     firmware,
     event,
     status: event.kind === 'exit' ? event.status : null,
-    instructions: machine.vcpu.instructions - start,
+    instructions: machine.vm.instructionsRetired() - start,
     screen: machine.textScreen(),
     machine,
     ms: Date.now() - started,

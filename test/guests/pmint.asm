@@ -137,17 +137,7 @@ hgp:
 
         bits    16
 pm16:
-        mov     eax, cr0
-        and     al, 0xfe
-        mov     cr0, eax
-        jmp     0x0000:real
-real:
-        xor     ax, ax
-        mov     ds, ax
-        mov     es, ax
-        mov     fs, ax
-        mov     gs, ax
-        mov     ss, ax
+        REAL_MODE_AGAIN
         mov     sp, 0x7c00
         lidt    [ivt_descriptor]
         sti

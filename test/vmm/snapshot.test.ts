@@ -9,13 +9,14 @@ import * as fs from 'node:fs';
 import { assemble, floppyImage } from '../guests/harness';
 import { DiskImage, PcMachine } from '../../src/vmm/pc';
 
-function machine(image: Uint8Array, serial: number[]): PcMachine {
+function machine(image: Uint8Array, serial: number[], cpus = 1): PcMachine {
   return new PcMachine({
     memoryBytes: 32 << 20,
     bios: null,
-    floppy: DiskImage.floppy(image, 'timers.img'),
+    floppy: DiskImage.floppy(image, 'guest.img'),
     hardDisk: null,
     boot: 'a',
+    cpus,
     onSerialOutput: (b) => serial.push(b),
   });
 }
@@ -54,5 +55,34 @@ describe('machine snapshots', function () {
     assert.equal(Buffer.from(serialB).toString('latin1'), Buffer.from(serialA.slice(before)).toString('latin1'));
     assert.equal(b.vcpu.instructions, a.vcpu.instructions);
     assert.deepEqual(b.vcpu.getRegs(), a.vcpu.getRegs());
+  });
+
+  it('with 4 vCPUs: every vCPU, local APIC and the IOAPIC restore, mid-way through the APs\' start', () => {
+    const image = floppyImage(new Uint8Array(fs.readFileSync(assemble('smp'))));
+    const serialA: number[] = [];
+    const a = machine(image, serialA, 4);
+    // Run until the APs have started and work, then a bit more.
+    for (let i = 0; i < 200 && !a.vm.vcpus.every((v) => v.state !== 'waiting-for-sipi'); i++) a.run(500);
+    a.run(1_500);
+    assert.ok(a.vm.vcpus.every((v) => v.state !== 'waiting-for-sipi'), 'the APs are running');
+    const snapshot = JSON.parse(JSON.stringify(a.vm.saveState()));
+    const before = serialA.length;
+    const statusA = runToExit(a);
+
+    const serialB: number[] = [];
+    const b = machine(image, serialB, 4);
+    b.vm.loadState(snapshot);
+    const statusB = runToExit(b);
+    assert.equal(statusA, 1, `the guest passes: ${Buffer.from(serialA).toString('latin1')}`);
+    assert.equal(statusB, statusA);
+    assert.equal(Buffer.from(serialB).toString('latin1'), Buffer.from(serialA.slice(before)).toString('latin1'));
+    assert.deepEqual(b.vm.vcpus.map((v) => [v.instructions, v.getRegs(), v.state]), a.vm.vcpus.map((v) => [v.instructions, v.getRegs(), v.state]));
+    assert.deepEqual(b.vm.saveState().devices, a.vm.saveState().devices);
+  });
+
+  it('refuses a snapshot with another number of vCPUs', () => {
+    const image = floppyImage(new Uint8Array(fs.readFileSync(assemble('smp'))));
+    const snapshot = machine(image, [], 2).vm.saveState();
+    assert.throws(() => machine(image, [], 4).vm.loadState(snapshot), /snapshot is for 2 vCPUs/);
   });
 });
