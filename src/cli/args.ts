@@ -17,6 +17,8 @@ export interface RunOptions {
   hda: string | null;
   boot: 'a' | 'c' | null;
   memoryMiB: number;
+  /** vCPUs (1 to 64). */
+  cpus: number;
   bios: string; // 'builtin' or a file
   serial: OutputTarget;
   debugcon: OutputTarget;
@@ -38,6 +40,8 @@ image, or a raw boot sector (padded to a 1.44M floppy).
 
 options:
   --memory <MiB>          guest RAM (default 32, 1 to 3584)
+  --cpus <n>              vCPUs, 1 to 64 (default 1); the APs wait for a
+                          Start-up IPI, the BIOS lists them in an MP table
   --bios builtin|<file>   firmware: the built-in BIOS (default) or a ROM image
   --fda <file>            floppy image in drive A:
   --hda <file>            hard-disk image as the first hard disk
@@ -86,11 +90,11 @@ function parseNumber(value: string, option: string, min: number, max: number): n
 /** Parse the arguments after `run`. */
 export function parseRunArgs(argv: readonly string[]): RunOptions {
   const o: RunOptions = {
-    image: null, fda: null, hda: null, boot: null, memoryMiB: 32, bios: 'builtin',
+    image: null, fda: null, hda: null, boot: null, memoryMiB: 32, cpus: 1, bios: 'builtin',
     serial: { kind: 'stdio' }, debugcon: { kind: 'none' }, screen: false,
     timeoutSeconds: null, until: null, trace: null, persist: false, realtime: false, hostTime: false, keyboardStdin: false,
   };
-  const takesValue = new Set(['--memory', '--bios', '--fda', '--hda', '--boot', '--serial', '--debugcon', '--keyboard', '--timeout', '--until', '--trace']);
+  const takesValue = new Set(['--memory', '--cpus', '--bios', '--fda', '--hda', '--boot', '--serial', '--debugcon', '--keyboard', '--timeout', '--until', '--trace']);
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value: string | undefined;
@@ -106,6 +110,10 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     const v = value ?? '';
     switch (arg) {
       case '--memory': o.memoryMiB = parseNumber(v, arg, 1, 3584); break;
+      case '--cpus':
+        o.cpus = parseNumber(v, arg, 1, 64);
+        if (!Number.isInteger(o.cpus)) throw new UserError(`--cpus takes a whole number from 1 to 64, got '${v}'`);
+        break;
       case '--bios': if (v === '') throw new UserError('--bios needs a value'); o.bios = v; break;
       case '--fda': o.fda = v; break;
       case '--hda': o.hda = v; break;
@@ -136,5 +144,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   if (o.image === null && o.fda === null && o.hda === null) throw new UserError('no image given (see vmexit --help)');
   if (o.boot === 'a' && o.fda === null && o.image === null) throw new UserError('--boot a but no floppy image');
   if (o.boot === 'c' && o.hda === null && o.image === null) throw new UserError('--boot c but no hard-disk image');
+  // The tracer steps one vCPU; interleaving several in one trace is not implemented.
+  if (o.trace !== null && o.cpus > 1) throw new UserError(`--trace follows a single vCPU: use it with --cpus 1 (got --cpus ${o.cpus})`);
   return o;
 }

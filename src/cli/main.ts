@@ -57,6 +57,7 @@ async function run(options: RunOptions): Promise<number> {
 
   const machine = new PcMachine({
     memoryBytes: options.memoryMiB * 1024 * 1024,
+    cpus: options.cpus,
     bios: disks.bios,
     floppy: disks.floppy,
     hardDisk: disks.hardDisk,

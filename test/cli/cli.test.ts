@@ -180,6 +180,24 @@ describe('CLI: vmexit run', function () {
       }
     });
 
+    it('--cpus 4 starts the APs of the smp guest (status 1); --cpus 1 has none; a bad count is status 2', async () => {
+      const four = await runCli(['run', '--cpus', '4', assemble('smp')]);
+      assert.equal(four.status, 1, show(four));
+      assert.ok(four.stdout.includes('APs started 03'), show(four));
+      assert.ok(four.stdout.includes('AP IDs 01 02 03'), show(four));
+      const one = await runCli(['run', '--cpus=1', assemble('smp')]);
+      assert.equal(one.status, 1, show(one));
+      assert.ok(one.stdout.includes('APs started 00'), show(one));
+      for (const bad of ['0', '65', '1.5', 'two']) {
+        const r = await runCli(['run', '--cpus', bad, assemble('smp')]);
+        assert.equal(r.status, 2, show(r));
+        assertOneLineError(r, /--cpus/);
+      }
+      const traced = await runCli(['run', '--cpus', '2', '--trace', path.join(tmp, 'smp.trace'), assemble('smp')]);
+      assert.equal(traced.status, 2, show(traced));
+      assertOneLineError(traced, /--trace follows a single vCPU/);
+    });
+
     it('--until: status 0 once the serial output contains the string', async () => {
       // The run stops as soon as the string is complete: nothing after it is promised.
       const r = await runCli(['run', '--until', 'MARK the guest is up', assemble('forever')]);
