@@ -24,6 +24,12 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
+# Under `npm test` the outer npm (on the system Node) exports its settings as
+# npm_config_* variables, which the npm calls below would take as their own:
+# npm_config_user_agent names the outer Node, and code-server's install
+# script reads its Node version from there and refuses anything but v24.
+while read -r name; do unset "$name"; done < <(compgen -e | grep -E '^npm_(config|package|lifecycle|node)_' || true)
+
 NODE_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
 
