@@ -24,6 +24,8 @@ export interface SymbolFileSpec {
   address?: number;
   /** Real-mode load segment (address = segment * 16). */
   segment?: number;
+  /** A NASM listing's main source file, when it is not found beside the listing (or one folder up) under the listing's name. */
+  source?: string;
 }
 
 export interface LaunchSpec {
@@ -102,7 +104,7 @@ function parseSymbols(v: unknown, cwd: string): SymbolFileSpec[] {
       return checkedSymbolFile({ path: path.resolve(cwd, item) }, where);
     }
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-      throw new LaunchError(`${where} must be a path or { "path", "address"?, "segment"? }, not ${describe(item)}`);
+      throw new LaunchError(`${where} must be a path or { "path", "address"?, "segment"?, "source"? }, not ${describe(item)}`);
     }
     const o = item as Record<string, unknown>;
     if (typeof o.path !== 'string' || o.path.trim() === '') throw new LaunchError(`${where}.path must be a file path`);
@@ -112,6 +114,11 @@ function parseSymbols(v: unknown, cwd: string): SymbolFileSpec[] {
       spec.segment = parseNumberish(o.segment, `${where}.segment`);
       if (spec.segment > 0xffff) throw new LaunchError(`${where}.segment must be at most 0xFFFF`);
       if (spec.address !== undefined) throw new LaunchError(`${where} gives both an address and a segment; give one`);
+    }
+    if (o.source !== undefined) {
+      if (typeof o.source !== 'string' || o.source.trim() === '') throw new LaunchError(`${where}.source must be a file path`);
+      spec.source = path.resolve(cwd, o.source);
+      if (!fs.existsSync(spec.source)) throw new LaunchError(`${where}.source: ${spec.source} does not exist`);
     }
     return checkedSymbolFile(spec, where);
   });
@@ -162,7 +169,6 @@ export function parseLaunchArguments(raw: unknown): LaunchSpec {
   if (typeof cpusArg !== 'number' || !Number.isInteger(cpusArg) || cpusArg < 1 || cpusArg > 64) {
     throw new LaunchError(`'cpus' must be a whole number from 1 to 64, not ${describe(cpusArg)}`);
   }
-  if (cpusArg > 1) throw new LaunchError(`'cpus': ${cpusArg} vCPUs requested, but this version of vmexit runs one vCPU; use "cpus": 1`);
   const stop = args.stopOnEntry;
   let stopOnEntry: EntryStop;
   if (stop === undefined || stop === false) stopOnEntry = false;

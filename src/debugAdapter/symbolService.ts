@@ -32,7 +32,7 @@ export class TableSymbols implements SymbolService {
   readonly table = new SymbolTable();
 
   addFile(spec: SymbolFileSpec): string[] {
-    const result = this.table.addFile(spec.path, loadSpecOf(spec));
+    const result = this.table.addFile(spec.path, loadSpecOf(spec), spec.source ? { source: spec.source } : {});
     const warnings = [...result.warnings];
     if (result.lines === 0 && result.symbols === 0) warnings.push(`${spec.path}: no lines or symbols found`);
     return warnings;

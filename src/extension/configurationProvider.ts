@@ -55,7 +55,8 @@ export class VmexitConfigurationProvider implements vscode.DebugConfigurationPro
         request: 'launch',
         name: `Debug ${name}`,
         image: built.image,
-        symbols: [built.listing],
+        // The listing sits in the build folder, the source elsewhere: name it.
+        symbols: [{ path: built.listing, source: file }],
         cwd: workspaceFolder ?? path.dirname(file),
       };
     } catch (e) {
@@ -84,7 +85,7 @@ export async function assembleConfiguredSource(config: vscode.DebugConfiguration
       const built = assembleWithNasm(nasm, source, buildFolderFor(source, folder));
       log.appendLine(`assembled ${source} -> ${built.image} (listing ${built.listing})`);
       const symbols: unknown[] = config.symbols === undefined ? [] : Array.isArray(config.symbols) ? [...config.symbols] : [config.symbols];
-      return { ...config, [key]: built.image, symbols: [...symbols, built.listing] };
+      return { ...config, [key]: built.image, symbols: [...symbols, { path: built.listing, source }] };
     } catch (e) {
       await reportFailure(e, log);
       return undefined;

@@ -191,6 +191,8 @@ describe('debug adapter (DAP over stdio)', function () {
       [{ image: boot.bin, cpus: 0 }, /'cpus'/],
       [{ image: boot.bin, bios: path.join(work, 'boot.lst') }, /BIOS image/],
       [{ image: boot.bin, symbols: [42] }, /symbols\[0\]/],
+      [{ image: boot.bin, symbols: [{ path: boot.lst, source: path.join(work, 'gone.asm') }] }, /symbols\[0\]'\.source: .*gone\.asm does not exist/],
+      [{ image: boot.bin, symbols: [{ path: boot.lst, source: 7 }] }, /symbols\[0\]'\.source must be a file path/],
       [{ image: boot.bin, frobnicate: true }, /unknown launch argument 'frobnicate'/],
     ];
     for (const [args, pattern] of bad) {

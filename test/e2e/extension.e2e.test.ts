@@ -107,6 +107,9 @@ describe('VS Code extension end to end (code-server, chromium)', function () {
     assert.ok(fs.existsSync(workspaceFile('build/boot.lst')), 'build/boot.lst written');
     const top = await waitFor('the Call Stack to show the greet frame', () => ui.callStack(), (f) => f.length > 0 && /^greet\b/.test(f[0]), 15000);
     assert.match(top[0], /0000:7C[0-9A-F]{2}/);
+    // The stop shows in the workspace's boot.asm (the listing in build/ names no path), on the breakpoint's line.
+    assert.equal(await waitFor('the current line', () => ui.currentLine(), (l) => l === greetLine, 10000), greetLine);
+    assert.deepEqual((await ui.tabTitles()).filter((t) => t.startsWith('boot.asm')), ['boot.asm'], 'no second boot.asm (build/boot.asm) opened');
   });
 
   step('the Variables view shows the registers and a hidden segment base', async () => {

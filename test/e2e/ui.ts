@@ -320,31 +320,46 @@ export class Workbench {
     for (const r of await this.treeRows(pane)) {
       if (r.level === 1 && r.expanded === true && !startsWithWord(r.text, names[0])) await rowAt(r).locator('.monaco-tl-twistie').click();
     }
+    // The parent of the row looked for (a virtual root above the first level).
+    let parent: TreeRow = { index: -1, level: 0, text: '', expanded: true };
     let row: TreeRow | undefined;
     for (let depth = 0; depth < names.length; depth++) {
       const want = names.slice(0, depth + 1);
+      // Rows seen at any scroll position since the parent was found: a pane
+      // may be too short to show a parent and a far child at once.
+      const seen = new Map<number, TreeRow>();
+      const under = parent;
       let lastSeen = -1;
       row = await waitFor(
         `"${want.join(' › ')}" in ${paneTitle}`,
         async () => {
           const rows = await this.treeRows(pane);
-          const found = findPath(rows, want);
-          if (found) return found;
+          for (const r of rows) seen.set(r.index, r);
+          const found = childOf(seen, under, names[depth]);
+          // Taken only while rendered, so that it can be clicked.
+          if (found && rows.some((r) => r.index === found.index)) return found;
           // Not rendered: scroll on, or back to the top once at the end.
           const last = rows.length > 0 ? rows[rows.length - 1].index : -1;
           await pane.locator('.monaco-list').hover();
-          await this.page.mouse.wheel(0, last === lastSeen ? -100000 : 120);
+          await this.page.mouse.wheel(0, found && found.index < rows[0].index ? -120 : last === lastSeen ? -100000 : 120);
           lastSeen = last;
           return undefined;
         },
         (r) => r !== undefined,
         timeout,
       );
-      if (depth < names.length - 1 && row?.expanded === false) {
+      if (!row) break;
+      if (depth < names.length - 1 && row.expanded === false) {
         const at = row;
         await rowAt(at).locator('.monaco-tl-twistie').click();
-        await waitFor(`"${names[depth]}" to expand`, async () => findPath(await this.treeRows(pane), want), (r) => r?.expanded === true, 5000);
+        row = await waitFor(
+          `"${names[depth]}" to expand`,
+          async () => (await this.treeRows(pane)).find((r) => r.index === at.index),
+          (r) => r?.expanded === true,
+          5000,
+        );
       }
+      if (row) parent = row;
     }
     if (!row) throw new Error('treePath: no names given');
     return row;
@@ -459,6 +474,11 @@ export class Workbench {
     return rows;
   }
 
+  /** The editor tabs' texts with white space removed ("boot.asm"; "boot.asmbuild" when a second boot.asm in build/ is open). */
+  async tabTitles(): Promise<string[]> {
+    return (await this.page.locator('.part.editor .tab').allInnerTexts()).map((t) => t.replace(/\s+/g, ''));
+  }
+
   /** Click the tab of an editor (or webview panel) by its title. */
   async activateTab(title: string): Promise<void> {
     const tab = this.page.locator('.part.editor .tab', { hasText: title }).first();
@@ -468,26 +488,17 @@ export class Workbench {
   }
 }
 
-/** The row at the end of `names`, each name the start of a row's text one level below the previous match. */
-function findPath(rows: TreeRow[], names: string[]): TreeRow | undefined {
-  let from = 0;
-  let level = 0;
-  let found: TreeRow | undefined;
-  for (const name of names) {
-    found = undefined;
-    for (let i = from; i < rows.length; i++) {
-      const r = rows[i];
-      if (level > 0 && r.level <= level) break; // left the parent's subtree
-      if ((level === 0 || r.level === level + 1) && startsWithWord(r.text, name)) {
-        found = r;
-        from = i + 1;
-        level = r.level;
-        break;
-      }
-    }
-    if (!found) return undefined;
+/**
+ * The child of `parent` whose text starts with `name`, among the rows seen
+ * (by list index); undefined when not seen yet or not there.
+ */
+function childOf(seen: Map<number, TreeRow>, parent: TreeRow, name: string): TreeRow | undefined {
+  for (let i = parent.index + 1; seen.has(i); i++) {
+    const r = seen.get(i) as TreeRow;
+    if (r.level <= parent.level) return undefined; // past the parent's subtree
+    if (r.level === parent.level + 1 && startsWithWord(r.text, name)) return r;
   }
-  return found;
+  return undefined;
 }
 
 function startsWithWord(text: string, name: string): boolean {

@@ -22,7 +22,8 @@
 //
 // The listing does not name the main source file either: it is taken from
 // options.source, or the listing's name with .asm (.nasm, .s, .S, .inc) in
-// the listing's folder, confirmed the same way.
+// the listing's folder or the one above it (a build/ folder beside the
+// source), confirmed the same way.
 //
 // Labels come from the source column (`name:`, or `name db/dw/.../equ/times
 // ...` without a colon); local labels `.x` are named `parent.x`. A label's
@@ -395,7 +396,9 @@ export function parseNasmListing(listingPath: string, text: string, options: Lis
     if (ref.parent === null && ref === main) {
       candidates = options.source
         ? [path.resolve(listingDir, options.source)]
-        : SOURCE_EXTENSIONS.map((ext) => path.join(listingDir, path.basename(listingPath, path.extname(listingPath)) + ext));
+        : [listingDir, path.dirname(listingDir)].flatMap((dir) =>
+            SOURCE_EXTENSIONS.map((ext) => path.join(dir, path.basename(listingPath, path.extname(listingPath)) + ext)),
+          );
     } else if (path.isAbsolute(ref.name)) {
       candidates = [path.normalize(ref.name)];
     } else {

@@ -36,7 +36,7 @@ export interface SymbolTableOptions {
 }
 
 export interface AddListingOptions {
-  /** The listing's main source file, if it is not the listing's name with .asm beside it. */
+  /** The listing's main source file, if it is not the listing's name with .asm beside it or one folder up. */
   source?: string;
   /** Folders NASM searched for %include files (its -i options). */
   includePaths?: string[];

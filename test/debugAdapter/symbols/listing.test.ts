@@ -153,6 +153,16 @@ describe('symbols: NASM listing', function () {
     assert.match(r2.warnings.join('\n'), /main source file not found/);
   });
 
+  it('finds the main source one folder above the listing (a build folder) under the listing\'s name', function () {
+    s.write('build/.keep', '');
+    s.run('nasm', ['-f', 'bin', '-l', 'build/boot.lst', '-o', 'build/boot.bin', 'boot.asm']);
+    const t = new SymbolTable();
+    const r = t.addListing(s.path('build/boot.lst'), s.read('build/boot.lst'));
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(t.lineToAddresses(boot, 9), { line: 9, addresses: [0x7c01] });
+    assert.equal(t.addressToLine(0x7c01)?.path, boot);
+  });
+
   it('rejects a file that is not a listing', function () {
     assert.throws(() => new SymbolTable().addListing('x.lst', 'hello\nworld\n'), /x\.lst is not a NASM listing/);
   });
