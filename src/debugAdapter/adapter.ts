@@ -19,8 +19,20 @@ import { deviceNodes } from './devicesView';
 import { systemRegister } from './systemRegisters';
 import { ScreenWatch } from './screenWatch';
 import { VariableStore } from './variableStore';
+import type { VcpuState } from '../vmm/vcpu';
 
-const THREAD_ID = 1;
+/** DAP thread ids are vCPU index + 1 (thread 1 is vCPU 0, the BSP). */
+function threadOf(vcpu: number): number {
+  return vcpu + 1;
+}
+function vcpuOfThread(threadId: number): number {
+  return threadId - 1;
+}
+/** Stack frame ids carry their vCPU: vcpu * FRAMES_PER_THREAD + the frame's index in that vCPU's stack. */
+const FRAMES_PER_THREAD = 1 << 16;
+
+/** A thread's state as its name shows it. */
+const STATE_NAMES: Record<VcpuState, string> = { running: 'stopped', halted: 'halted', 'waiting-for-sipi': 'waiting for SIPI' };
 
 /** Launch arguments as they arrive (checked by parseLaunchArguments). */
 type LaunchArguments = DebugProtocol.LaunchRequestArguments & Record<string, unknown>;
@@ -34,7 +46,6 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   private symbols: SymbolService = new TableSymbols();
   private evaluator: Evaluator | null = null;
   private variables = new VariableStore();
-  private frames: Frame[] = [];
   /** The throttled vmexit.screen event (see screenWatch.ts). */
   private readonly screen = new ScreenWatch(
     () => (this.runtime && this.runtime.state !== 'ended' ? this.runtime.machine : null),
@@ -54,7 +65,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
 
   stopped(report: StopReport): void {
     this.variables.reset();
-    const e = new StoppedEvent(report.reason, THREAD_ID, report.text) as DebugProtocol.StoppedEvent;
+    const e = new StoppedEvent(report.reason, threadOf(report.vcpu ?? 0), report.text) as DebugProtocol.StoppedEvent;
     e.body.description = report.description;
     e.body.allThreadsStopped = true;
     if (report.hitBreakpointIds) e.body.hitBreakpointIds = report.hitBreakpointIds;
@@ -226,28 +237,43 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     return g === 'instruction' ? 'instruction' : 'line';
   }
 
+  // Stepping steps the requested thread's vCPU; the others stay stopped meanwhile.
+
   protected nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
     const rt = this.needStopped(response);
-    if (rt) this.attempt(response, () => this.resume(() => rt.next(this.granularity(args.granularity))));
+    if (rt) this.attempt(response, () => this.resume(() => (rt.focusOn(vcpuOfThread(args.threadId)), rt.next(this.granularity(args.granularity)))));
   }
 
   protected stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
     const rt = this.needStopped(response);
-    if (rt) this.attempt(response, () => this.resume(() => rt.stepIn(this.granularity(args.granularity))));
+    if (rt) this.attempt(response, () => this.resume(() => (rt.focusOn(vcpuOfThread(args.threadId)), rt.stepIn(this.granularity(args.granularity)))));
   }
 
-  protected stepOutRequest(response: DebugProtocol.StepOutResponse): void {
+  protected stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
     const rt = this.needStopped(response);
-    if (rt) this.attempt(response, () => this.resume(() => rt.stepOut()));
+    if (rt) this.attempt(response, () => this.resume(() => (rt.focusOn(vcpuOfThread(args.threadId)), rt.stepOut())));
   }
 
   // ---- Threads, stack, variables ---------------------------------------------------
 
+  /** One thread per vCPU, its state in the name: running, stopped, halted, waiting for SIPI, ended. */
   protected threadsRequest(response: DebugProtocol.ThreadsResponse): void {
     const rt = this.runtime;
-    const state = !rt || rt.state === 'ended' ? 'ended' : rt.state === 'running' ? 'running' : rt.machine.vcpu.state === 'halted' ? 'halted' : 'stopped';
-    response.body = { threads: [{ id: THREAD_ID, name: `vCPU 0 (${state})` }] };
+    if (!rt || rt.state === 'ended') {
+      response.body = { threads: [{ id: threadOf(0), name: 'vCPU 0 (ended)' }] };
+    } else {
+      const running = rt.state === 'running';
+      response.body = {
+        threads: rt.machine.vm.vcpus.map((v) => ({ id: threadOf(v.index), name: `vCPU ${v.index} (${running ? 'running' : STATE_NAMES[v.state]})` })),
+      };
+    }
     this.sendResponse(response);
+  }
+
+  /** Focus the vCPU of a request's frame, when it names one (an unknown vCPU is an error). */
+  private focusFrame(rt: VmexitRuntime, frameId: number | undefined): void {
+    if (frameId === undefined) return;
+    rt.focusOn(Math.floor(frameId / FRAMES_PER_THREAD));
   }
 
   private frameName(frame: Frame): string {
@@ -263,13 +289,20 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   protected stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
     const rt = this.needStopped(response);
     if (!rt) return;
-    this.frames = walkFrames(rt);
+    const vcpu = vcpuOfThread(args.threadId);
+    try {
+      rt.focusOn(vcpu);
+    } catch (e) {
+      this.sendErrorResponse(response, 1, message(e));
+      return;
+    }
+    const frames = walkFrames(rt);
     const start = args.startFrame ?? 0;
-    const count = args.levels && args.levels > 0 ? args.levels : this.frames.length;
-    const stackFrames = this.frames.slice(start, start + count).map((f, i): DebugProtocol.StackFrame => {
+    const count = args.levels && args.levels > 0 ? args.levels : frames.length;
+    const stackFrames = frames.slice(start, start + count).map((f, i): DebugProtocol.StackFrame => {
       const place = this.symbols.addressToLine(f.linear);
       const frame: DebugProtocol.StackFrame = {
-        id: start + i,
+        id: vcpu * FRAMES_PER_THREAD + start + i,
         name: this.frameName(f),
         line: place?.line ?? 0,
         column: place ? 1 : 0,
@@ -279,22 +312,27 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       else frame.presentationHint = 'subtle';
       return frame;
     });
-    response.body = { stackFrames, totalFrames: this.frames.length };
+    response.body = { stackFrames, totalFrames: frames.length };
     this.sendResponse(response);
   }
 
-  protected scopesRequest(response: DebugProtocol.ScopesResponse): void {
+  /** The scopes of a frame's vCPU (the registers are the vCPU's, whichever frame of its stack). */
+  protected scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
     const rt = this.needStopped(response);
     if (!rt) return;
-    response.body = {
-      scopes: [
-        { name: 'Registers', presentationHint: 'registers', variablesReference: this.variables.scope('Registers', () => generalRegisters(rt)), expensive: false },
-        { name: 'Segments', variablesReference: this.variables.scope('Segments', () => segmentRegisters(rt)), expensive: false },
-        { name: 'System', variablesReference: this.variables.scope('System', () => systemRegisters(rt)), expensive: false },
-        { name: 'Devices', variablesReference: this.variables.scope('Devices', () => deviceNodes(rt)), expensive: false },
-      ],
-    };
-    this.sendResponse(response);
+    const vcpu = Math.floor(args.frameId / FRAMES_PER_THREAD);
+    this.attempt(response, () => {
+      rt.focusOn(vcpu);
+      const v = this.variables;
+      response.body = {
+        scopes: [
+          { name: 'Registers', presentationHint: 'registers', variablesReference: v.scope('Registers', vcpu, () => generalRegisters(rt)), expensive: false },
+          { name: 'Segments', variablesReference: v.scope('Segments', vcpu, () => segmentRegisters(rt)), expensive: false },
+          { name: 'System', variablesReference: v.scope('System', vcpu, () => systemRegisters(rt)), expensive: false },
+          { name: 'Devices', variablesReference: v.scope('Devices', vcpu, () => deviceNodes(rt)), expensive: false },
+        ],
+      };
+    });
   }
 
   private toVariable(node: StateNode, parent: number): DebugProtocol.Variable {
@@ -313,6 +351,8 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   protected variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
     const rt = this.needStopped(response);
     if (!rt) return;
+    const vcpu = this.variables.vcpuOf(args.variablesReference);
+    if (vcpu !== undefined) rt.focusOn(vcpu);
     const nodes = this.variables.children(args.variablesReference)?.nodes ?? [];
     const start = args.start ?? 0;
     const page = args.count ? nodes.slice(start, start + args.count) : nodes.slice(start);
@@ -325,6 +365,8 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     if (!rt || !this.evaluator) return;
     const evaluator = this.evaluator;
     this.attempt(response, () => {
+      const vcpu = this.variables.vcpuOf(args.variablesReference);
+      if (vcpu !== undefined) rt.focusOn(vcpu);
       const node = this.variables.children(args.variablesReference)?.nodes.find((n) => n.name === args.name);
       if (!node) throw new Error(`no variable '${args.name}' here`);
       if (!node.set) throw new Error(`'${args.name}' cannot be changed`);
@@ -348,6 +390,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     if (!rt || !this.evaluator) return;
     const evaluator = this.evaluator;
     this.attempt(response, () => {
+      this.focusFrame(rt, args.frameId);
       const v = evaluator.evaluate(args.expression);
       response.body = { result: this.formatValue(v.value, v.size), variablesReference: 0 };
       if (v.place) response.body.memoryReference = this.memoryReferenceOf(v.place);
@@ -360,6 +403,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     if (!rt || !this.evaluator) return;
     const evaluator = this.evaluator;
     this.attempt(response, () => {
+      this.focusFrame(rt, args.frameId);
       const target = evaluator.lvalue(args.expression);
       const value = evaluator.evaluate(args.value).value;
       if (target.kind === 'memory') {

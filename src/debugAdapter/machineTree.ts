@@ -69,17 +69,22 @@ export function machineTree(rt: VmexitRuntime): MachineBody {
   if (rt.state === 'running') return { state: 'running' };
   if (rt.state === 'ended') return { state: 'ended' };
   const budget = new Budget();
-  const mode = modeName(rt.mode());
-  const vcpu: MachineVcpu = {
-    name: 'vCPU 0',
-    mode,
-    location: locationText(rt),
-    nodes: [
-      { name: 'Mode', value: mode },
-      { name: 'CS:IP', value: locationText(rt) },
-      { name: 'Segments', value: 'selectors and hidden descriptor caches', children: serialize(segmentRegisters(rt), 1, budget) },
-      { name: 'System', value: 'control registers, descriptor tables', children: serialize(systemRegisters(rt), 1, budget) },
-    ],
-  };
-  return { state: 'stopped', vcpus: [vcpu], devices: serialize(deviceNodes(rt), 0, budget) };
+  const focus = rt.focus;
+  const vcpus = rt.machine.vm.vcpus.map((v): MachineVcpu => {
+    rt.focusOn(v.index);
+    const mode = modeName(rt.mode());
+    return {
+      name: `vCPU ${v.index}`,
+      mode,
+      location: locationText(rt),
+      nodes: [
+        { name: 'Mode', value: mode },
+        { name: 'CS:IP', value: locationText(rt) },
+        { name: 'Segments', value: 'selectors and hidden descriptor caches', children: serialize(segmentRegisters(rt), 1, budget) },
+        { name: 'System', value: 'control registers, descriptor tables', children: serialize(systemRegisters(rt), 1, budget) },
+      ],
+    };
+  });
+  rt.focusOn(focus);
+  return { state: 'stopped', vcpus, devices: serialize(deviceNodes(rt), 0, budget) };
 }

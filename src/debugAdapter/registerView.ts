@@ -72,13 +72,13 @@ function sixteen(runtime: VmexitRuntime): boolean {
 function withReg(runtime: VmexitRuntime, change: (r: Regs) => void): void {
   const r = runtime.regs();
   change(r);
-  runtime.machine.vcpu.setRegs(r);
+  runtime.vcpu.setRegs(r);
 }
 
 function withSregs(runtime: VmexitRuntime, change: (s: Sregs) => void): void {
   const s = runtime.sregs();
   change(s);
-  runtime.machine.vcpu.setSregs(s);
+  runtime.vcpu.setSregs(s);
 }
 
 function generalNode(runtime: VmexitRuntime, name: GeneralName, regs: Regs, small: boolean): StateNode {
@@ -247,7 +247,7 @@ export function systemRegisters(runtime: VmexitRuntime): StateNode[] {
     segmentNode(runtime, 'tr', s.tr, tss),
     ...debugRegisterNodes(runtime),
     { name: 'apicBase', value: hex(s.apicBase, 8) },
-    { name: 'instructions', value: String(runtime.machine.vcpu.instructions), type: 'retired since power-on' },
+    { name: 'instructions', value: String(runtime.vcpu.instructions), type: 'retired since power-on' },
   ];
 }
 
@@ -257,7 +257,7 @@ const DR6_BITS: readonly [string, number][] = [['B0', 0], ['B1', 1], ['B2', 2], 
 
 /** DR0-DR3, DR6 and DR7 (enables, R/W and LEN per breakpoint decoded). */
 export function debugRegisterNodes(runtime: VmexitRuntime): StateNode[] {
-  const vcpu = runtime.machine.vcpu;
+  const vcpu = runtime.vcpu;
   const dr = getDebugRegisters(vcpu);
   const nodes: StateNode[] = ([0, 1, 2, 3] as const).map((i) => ({
     name: `dr${i}`,

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import { GuestDebugConfig, PortRange, Watchpoint } from '../vmm/debug';
 import { CpuMode, Regs, Sregs, translateLinear } from '../vmm/inspect';
 import { MachineEvent, PcMachine } from '../vmm/pc';
+import type { Vcpu } from '../vmm/vcpu';
 import { Breakpoint, BreakpointRequest, BreakpointTable } from './breakpoints';
 import { isExpressionError, parseHitCondition } from './expression';
 import { Bitness, decodeOne, DecodedInstruction } from './disassembler';
@@ -65,6 +66,8 @@ interface TempStop {
   linear: number;
   /** Stop only with the stack at or above this linear address (the frame has returned). */
   minStack: number;
+  /** The vCPU that must reach it (a step runs that vCPU only; the entry stop waits for the BSP). */
+  vcpu: number;
 }
 
 const DONE: Outcome = { kind: 'done' };
@@ -136,6 +139,12 @@ export class VmexitRuntime {
   launchToFirstStopMs: number | null = null;
   private launchStarted = 0;
   private lastStopValue: StopReport | null = null;
+  /**
+   * The vCPU (thread) requests look at: registers, memory translation,
+   * evaluation, stepping. The adapter sets it from the request's thread or
+   * frame; a stop sets it to the vCPU that stopped.
+   */
+  focus = 0;
 
   /** Why the guest last stopped (null before the first stop). */
   get lastStop(): StopReport | null {
@@ -170,12 +179,14 @@ export class VmexitRuntime {
       floppy: images.floppy,
       hardDisk: images.hardDisk,
       boot: images.boot,
+      cpus: this.spec.cpus,
       onSerialOutput: (b) => this.serial.byte(b),
       onDebugconOutput: (b) => this.debugcon.byte(b),
       onFirmwareMessage: (text) => this.listener.output('firmware', `${text}\n`),
     });
     this.deadReason = null;
     this.stateValue = 'stopped';
+    this.focus = 0;
     this.arm();
   }
 
@@ -188,7 +199,7 @@ export class VmexitRuntime {
       return;
     }
     if (entry === 'bootsector') {
-      this.activity(() => this.runFree({ linear: 0x7c00, minStack: 0 }, { reason: 'entry', description: 'Stopped at the boot sector (0000:7C00)' }));
+      this.activity(() => this.runFree({ linear: 0x7c00, minStack: 0, vcpu: 0 }, { reason: 'entry', description: 'Stopped at the boot sector (0000:7C00)' }));
       return;
     }
     this.activity(() => this.runFree(null));
@@ -227,28 +238,50 @@ export class VmexitRuntime {
     };
   }
 
+  /**
+   * Arm every vCPU (breakpoints hit on any of them). Watchpoints and I/O
+   * intercepts belong to the VM: the focused vCPU is armed last, so linear
+   * watchpoints are translated through its page tables.
+   */
   private arm(): void {
     if (!this.machineOrNull) return;
-    try {
-      this.machineOrNull.vcpu.setGuestDebug(this.debugConfig());
-    } catch {
-      // A linear watchpoint that does not translate now: armed without watchpoints.
-      this.machineOrNull.vcpu.setGuestDebug({ ...this.debugConfig(), watchpoints: [] });
+    const vcpus = this.machineOrNull.vm.vcpus;
+    const order = [...vcpus.filter((v) => v.index !== this.focus), vcpus[this.focus]];
+    for (const vcpu of order) {
+      try {
+        vcpu.setGuestDebug(this.debugConfig());
+      } catch {
+        // A linear watchpoint that does not translate now: armed without watchpoints.
+        vcpu.setGuestDebug({ ...this.debugConfig(), watchpoints: [] });
+      }
     }
+  }
+
+  /** The focused vCPU. */
+  get vcpu(): Vcpu {
+    return this.machine.vm.vcpus[this.focus];
+  }
+
+  /** Focus vCPU `index` (a thread's requests). */
+  focusOn(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.machine.vm.vcpus.length) {
+      throw new Error(`no vCPU ${index} (this machine has ${this.machine.vm.vcpus.length})`);
+    }
+    this.focus = index;
   }
 
   // ---- Machine state helpers -------------------------------------------------
 
   regs(): Regs {
-    return this.machine.vcpu.getRegs();
+    return this.vcpu.getRegs();
   }
 
   sregs(): Sregs {
-    return this.machine.vcpu.getSregs();
+    return this.vcpu.getSregs();
   }
 
   mode(): CpuMode {
-    return this.machine.vcpu.mode();
+    return this.vcpu.mode();
   }
 
   /** Bitness of the code at CS (the D bit, or L in long mode). */
@@ -272,7 +305,7 @@ export class VmexitRuntime {
   }
 
   readLinear(linear: number, length: number): (number | null)[] {
-    return this.machine.vcpu.readLinear(linear >>> 0, length);
+    return this.vcpu.readLinear(linear >>> 0, length);
   }
 
   readPhysical(address: number, length: number): (number | null)[] {
@@ -282,7 +315,7 @@ export class VmexitRuntime {
   /** Write guest memory at a linear address; returns how many bytes landed in RAM (from the start). */
   writeLinear(linear: number, data: Uint8Array): number {
     for (let i = 0; i < data.length; i++) {
-      const p = translateLinear(this.machine.vcpu, (linear + i) | 0);
+      const p = translateLinear(this.vcpu, (linear + i) | 0);
       if (p === null || !this.machine.vm.memory.writePhysical(p, data.subarray(i, i + 1))) return i;
     }
     return data.length;
@@ -418,6 +451,7 @@ export class VmexitRuntime {
 
   private report(report: StopReport): void {
     this.stateValue = 'stopped';
+    report.vcpu ??= this.focus;
     this.lastStopValue = report;
     if (this.launchToFirstStopMs === null) this.launchToFirstStopMs = performance.now() - this.launchStarted;
     this.listener.stopped(report);
@@ -436,16 +470,21 @@ export class VmexitRuntime {
 
   /**
    * Run free in slices until something stops the guest. With `temp`, also
-   * stop at that address once the stack is at or above `minStack`.
+   * stop at that address once the stack is at or above `minStack`. With
+   * `only`, just that vCPU runs (a step over a call: the other vCPUs stay
+   * stopped while a thread steps, as QEMU's gdbstub does by default).
    */
-  private async runFree(temp: TempStop | null, tempReport?: StopReport): Promise<Outcome> {
+  private async runFree(temp: TempStop | null, tempReport?: StopReport, only?: number): Promise<Outcome> {
     const gen = this.generation;
     this.temp = temp;
     this.arm();
     for (;;) {
       if (gen !== this.generation) return { kind: 'aborted' };
-      if (this.pauseRequested) return { kind: 'stop', report: { reason: 'pause', description: 'Paused' } };
-      const event = this.machine.run(SLICE_INSTRUCTIONS);
+      if (this.pauseRequested) {
+        this.focus = only ?? this.machine.vm.running.index;
+        return { kind: 'stop', report: { reason: 'pause', description: 'Paused' } };
+      }
+      const event = this.machine.run(SLICE_INSTRUCTIONS, only);
       this.flushOutput();
       const outcome = this.handleEvent(event, temp, tempReport);
       if (outcome === 'budget') await turn();
@@ -456,6 +495,8 @@ export class VmexitRuntime {
   }
 
   private handleEvent(event: MachineEvent, temp: TempStop | null, tempReport?: StopReport): Outcome | 'budget' | 'idle' | 'continue' {
+    // The vCPU an event happened on is the one to show (and to evaluate breakpoint conditions on).
+    if ('vcpu' in event) this.focus = event.vcpu;
     switch (event.kind) {
       case 'budget':
         return 'budget';
@@ -497,7 +538,7 @@ export class VmexitRuntime {
       case 'debug': {
         const cause = event.cause;
         if (cause.kind === 'breakpoint') {
-          if (temp && cause.linear === temp.linear && this.stackLinear() >= temp.minStack) {
+          if (temp && cause.linear === temp.linear && event.vcpu === temp.vcpu && this.stackLinear() >= temp.minStack) {
             return tempReport ? { kind: 'stop', report: tempReport } : DONE;
           }
           const user = this.breakpoints.at(cause.linear);
@@ -559,12 +600,15 @@ export class VmexitRuntime {
 
   /** Execute exactly one instruction (the board answers unclaimed I/O and reports the guest's exit status). */
   private stepInstruction(): Outcome {
-    const event = this.machine.step({ interrupts: this.stepInterrupts });
+    const event = this.machine.step({ interrupts: this.stepInterrupts }, this.focus);
     switch (event.kind) {
       case 'debug':
         if (event.cause.kind === 'single-step' || event.cause.kind === 'breakpoint') return DONE;
         return { kind: 'stop', report: describeCause(event.cause) };
       case 'idle':
+        if (this.vcpu.state === 'waiting-for-sipi') {
+          return { kind: 'stop', report: { reason: 'step', description: 'Waiting for SIPI', text: 'This AP has not been started: it runs once another vCPU sends it INIT and a Start-up IPI' } };
+        }
         return { kind: 'stop', report: { reason: 'step', description: 'Halted (HLT)', text: 'The CPU is halted: continue to let an interrupt wake it' } };
       case 'budget':
         return DONE;
@@ -577,7 +621,7 @@ export class VmexitRuntime {
 
   /** Run the current instruction as a whole (a call, an INT n, a REP string, a LOOP, a HLT) to the next one. */
   private runToNext(ins: DecodedInstruction): Promise<Outcome> {
-    return this.runFree({ linear: (ins.linear + ins.length) >>> 0, minStack: this.stackLinear() });
+    return this.runFree({ linear: (ins.linear + ins.length) >>> 0, minStack: this.stackLinear(), vcpu: this.focus }, undefined, this.focus);
   }
 
   private stepOver(): Promise<Outcome> | Outcome {

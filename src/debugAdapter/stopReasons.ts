@@ -12,6 +12,8 @@ export interface StopReport {
   /** Longer text (the exception widget). */
   text?: string;
   hitBreakpointIds?: number[];
+  /** The vCPU that stopped (hit the breakpoint, faulted, stepped, or ran when paused); the runtime fills it in. */
+  vcpu?: number;
   /** For exception-like stops (CPU exceptions, triple fault, intercepts): what the exceptionInfo request answers. */
   exception?: ExceptionReport;
 }

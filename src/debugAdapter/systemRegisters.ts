@@ -45,7 +45,7 @@ function sregsField(rt: VmexitRuntime, get: (s: Sregs) => number, set: (s: Sregs
     write: (v) => {
       const s = rt.sregs();
       set(s, v);
-      rt.machine.vcpu.setSregs(s);
+      rt.vcpu.setSregs(s);
     },
   };
 }
@@ -87,8 +87,8 @@ export function systemRegister(rt: VmexitRuntime, name: string): SystemRegister 
     const raw = Number(dr[1]);
     const index = (raw === 4 ? 6 : raw === 5 ? 7 : raw) as 0 | 1 | 2 | 3 | 6 | 7;
     return {
-      read: () => getDebugRegisters(rt.machine.vcpu)[index],
-      write: (v) => setDebugRegister(rt.machine.vcpu, index, v),
+      read: () => getDebugRegisters(rt.vcpu)[index],
+      write: (v) => setDebugRegister(rt.vcpu, index, v),
     };
   }
   const dot = n.indexOf('.');

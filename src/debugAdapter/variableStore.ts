@@ -9,6 +9,8 @@ import type { StateNode } from './registerView';
 
 interface Entry {
   key: string;
+  /** The vCPU whose state the nodes show (set and computed with that vCPU focused). */
+  vcpu: number;
   compute: () => StateNode[];
   nodes: StateNode[] | null;
 }
@@ -19,9 +21,9 @@ export class VariableStore {
   /** References are never reused, so a stale one from an earlier stop finds nothing. */
   private next = 1;
 
-  /** The reference of a scope (a root), made on first use in this stop. */
-  scope(name: string, compute: () => StateNode[]): number {
-    return this.reference(name, compute);
+  /** The reference of a scope (a root) of vCPU `vcpu`, made on first use in this stop. */
+  scope(name: string, vcpu: number, compute: () => StateNode[]): number {
+    return this.reference(`${vcpu}:${name}`, vcpu, compute);
   }
 
   /**
@@ -32,19 +34,24 @@ export class VariableStore {
   child(parent: number, name: string): number {
     const p = this.byRef.get(parent);
     const key = `${p?.key ?? '?'}/${name}`;
-    return this.reference(key, () => {
+    return this.reference(key, p?.vcpu ?? 0, () => {
       const list = this.children(parent)?.nodes ?? [];
       return list.find((n) => n.name === name)?.children?.() ?? [];
     });
   }
 
-  private reference(key: string, compute: () => StateNode[]): number {
+  private reference(key: string, vcpu: number, compute: () => StateNode[]): number {
     const known = this.byKey.get(key);
     if (known !== undefined) return known;
     const ref = this.next++;
     this.byKey.set(key, ref);
-    this.byRef.set(ref, { key, compute, nodes: null });
+    this.byRef.set(ref, { key, vcpu, compute, nodes: null });
     return ref;
+  }
+
+  /** The vCPU a reference's nodes belong to; undefined for an unknown or stale reference. */
+  vcpuOf(ref: number): number | undefined {
+    return this.byRef.get(ref)?.vcpu;
   }
 
   /** The children behind a reference, and the key to name them by; undefined for an unknown or stale reference. */

@@ -205,9 +205,13 @@ export class PcMachine {
     return `${hex(s.cs.selector, 4)}:${hex(r.eip, s.cs.attributes & (1 << 14) ? 8 : 4)}`;
   }
 
-  /** Run up to `budget` instructions (all vCPUs together), answering the exits the board handles itself. */
-  run(budget: number): MachineEvent {
-    if (this.vm.vcpus.length > 1) return this.runSmp(budget);
+  /**
+   * Run up to `budget` instructions (all vCPUs together), answering the exits
+   * the board handles itself. With `only`, just that vCPU runs and the others
+   * stay stopped (a debugger stepping one thread).
+   */
+  run(budget: number, only?: number): MachineEvent {
+    if (this.vm.vcpus.length > 1) return this.runSmp(budget, only === undefined ? this.vm.vcpus : [this.vm.vcpus[only]]);
     const start = this.vcpu.instructions;
     for (;;) {
       const left = budget - (this.vcpu.instructions - start);
@@ -217,20 +221,21 @@ export class PcMachine {
     }
   }
 
-  private runSmp(budget: number): MachineEvent {
+  private runSmp(budget: number, scheduled: readonly Vcpu[]): MachineEvent {
     const vm = this.vm;
     const start = vm.instructionsRetired();
     for (;;) {
       const left = budget - (vm.instructionsRetired() - start);
       if (left <= 0) return { kind: 'budget' };
-      const vcpu = this.pickRunnable();
-      const event = vcpu ? this.eventFor(vcpu, vcpu.run(Math.min(SMP_SLICE, left))) : this.idleAll();
+      const vcpu = this.pickRunnable(scheduled);
+      const event = vcpu ? this.eventFor(vcpu, vcpu.run(Math.min(SMP_SLICE, left))) : this.idleAll(scheduled);
       if (event) return event;
     }
   }
 
-  /** The next runnable vCPU in round-robin order, or null when none can run. */
-  private pickRunnable(): Vcpu | null {
+  /** The next runnable vCPU of `scheduled` (all of them: in round-robin order), or null when none can run. */
+  private pickRunnable(scheduled: readonly Vcpu[]): Vcpu | null {
+    if (scheduled.length === 1) return scheduled[0].runnable ? scheduled[0] : null;
     const vcpus = this.vm.vcpus;
     for (let k = 0; k < vcpus.length; k++) {
       const v = vcpus[(this.vm.nextVcpu + k) % vcpus.length];
@@ -243,19 +248,19 @@ export class PcMachine {
   }
 
   /**
-   * No vCPU can run: fire due timers (one may wake a vCPU), and otherwise
-   * jump guest time to the next timer; an event when nothing can wake the
-   * guest (`halted`: every halted vCPU has interrupts disabled) or only
-   * input from outside can (`idle`). Null to go on scheduling.
+   * No scheduled vCPU can run: fire due timers (one may wake a vCPU), and
+   * otherwise jump guest time to the next timer; an event when nothing can
+   * wake the guest (`halted`: every halted vCPU has interrupts disabled) or
+   * only input from outside can (`idle`). Null to go on scheduling.
    */
-  private idleAll(): MachineEvent | null {
+  private idleAll(scheduled: readonly Vcpu[]): MachineEvent | null {
     const vm = this.vm;
     vm.clock.runDue();
-    if (vm.takeStopRequest()) return this.eventFor(this.vcpu, { kind: 'stop' });
-    if (vm.vcpus.some((v) => v.runnable)) return null;
-    const halted = vm.vcpus.filter((v) => v.state === 'halted');
+    if (vm.takeStopRequest()) return this.eventFor(scheduled[0], { kind: 'stop' });
+    if (scheduled.some((v) => v.runnable)) return null;
+    const halted = scheduled.filter((v) => v.state === 'halted');
     if (!halted.some((v) => (v.cpu.flags & IF) !== 0)) {
-      const shown = halted[0] ?? this.vcpu;
+      const shown = halted[0] ?? scheduled[0];
       return { kind: 'halted', where: this.where(shown), vcpu: shown.index };
     }
     const next = vm.clock.nextDeadline();
