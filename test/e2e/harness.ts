@@ -192,7 +192,22 @@ export async function startServer(install: VsCodeInstall, opts: ServerOptions): 
     { env: serverEnv(install, profile), detached: true, stdio: ['ignore', out, out] },
   );
   if (typeof out === 'number') fs.closeSync(out);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A test run that ends without stop() (process.exit, a crash) must not
+  // leave code-server serving: kill its group on the way out.
+  const killOnExit = (): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.removeListener('exit', killOnExit);
+      resolve();
+    }),
+  );
   const url = `http://127.0.0.1:${port}/`;
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
