@@ -556,7 +556,7 @@ export class Cpu extends MemoryAccess {
       this.fetchLo = Math.max(0, eip - pageOffset);
       this.fetchHi = Math.min(limit, eip + (0xfff - pageOffset));
       this.fetchDelta = p - eip;
-      if (!this.debug.modeChanges && !this.debug.hasBreakpointOnPage(lin)) {
+      if (!this.debug.modeChanges && !this.debug.hasBreakpointOnPage(lin, p)) {
         this.quietLo = this.fetchLo;
         this.quietHi = this.fetchHi;
       } else {

@@ -16,21 +16,59 @@ export type CpuDebugEvent =
 
 export interface CpuDebugConfig {
   breakpoints: readonly number[];
+  /** Breakpoints by physical address: they hit whichever linear address maps there now. */
+  physicalBreakpoints?: readonly number[];
   exceptions: readonly number[];
   softwareInterrupts: readonly number[];
   modeChanges: boolean;
   magicBreakpoint: boolean;
 }
 
-export class CpuDebug {
-  private readonly breakpoints = new Set<number>();
-  /**
-   * Per 4 KiB linear page, 0 or 1 + the index of that page's bitmap in
-   * `pageBitmaps` (one byte per offset): the per-instruction test is two
-   * array loads, whether or not the code runs on a page with breakpoints.
-   */
+/**
+ * A set of 32-bit addresses kept per 4 KiB page: per page, 0 or 1 + the
+ * index of that page's bitmap (one byte per offset), so a membership test
+ * is two array loads whether or not the page has any.
+ */
+class PageBitmaps {
   private readonly pageSlot = new Uint16Array(1 << 20);
-  private pageBitmaps: Uint8Array[] = [];
+  private bitmaps: Uint8Array[] = [];
+  private readonly members = new Set<number>();
+
+  set(addresses: readonly number[]): void {
+    for (const a of this.members) this.pageSlot[a >>> 12] = 0;
+    this.members.clear();
+    this.bitmaps = [];
+    for (const raw of addresses) {
+      const a = raw >>> 0;
+      this.members.add(a);
+      let slot = this.pageSlot[a >>> 12];
+      if (slot === 0) {
+        this.bitmaps.push(new Uint8Array(4096));
+        slot = this.pageSlot[a >>> 12] = this.bitmaps.length;
+      }
+      this.bitmaps[slot - 1][a & 0xfff] = 1;
+    }
+  }
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  /** The bitmap of the page of `address`, or null when the page has no member. */
+  page(address: number): Uint8Array | null {
+    const slot = this.pageSlot[address >>> 12];
+    return slot === 0 ? null : this.bitmaps[slot - 1];
+  }
+
+  has(address: number): boolean {
+    const slot = this.pageSlot[address >>> 12];
+    return slot !== 0 && this.bitmaps[slot - 1][address & 0xfff] !== 0;
+  }
+}
+
+export class CpuDebug {
+  private readonly linearBreakpoints = new PageBitmaps();
+  private readonly physicalBreakpoints = new PageBitmaps();
   readonly exceptions = new Uint8Array(32);
   readonly softwareInterrupts = new Uint8Array(256);
   modeChanges = false;
@@ -48,19 +86,8 @@ export class CpuDebug {
   pendingException: { vector: number; errorCode: number } | null = null;
 
   configure(config: CpuDebugConfig): void {
-    for (const b of this.breakpoints) this.pageSlot[b >>> 12] = 0;
-    this.breakpoints.clear();
-    this.pageBitmaps = [];
-    for (const b of config.breakpoints) {
-      const linear = b >>> 0;
-      this.breakpoints.add(linear);
-      let slot = this.pageSlot[linear >>> 12];
-      if (slot === 0) {
-        this.pageBitmaps.push(new Uint8Array(4096));
-        slot = this.pageSlot[linear >>> 12] = this.pageBitmaps.length;
-      }
-      this.pageBitmaps[slot - 1][linear & 0xfff] = 1;
-    }
+    this.linearBreakpoints.set(config.breakpoints);
+    this.physicalBreakpoints.set(config.physicalBreakpoints ?? []);
     this.exceptions.fill(0);
     for (const v of config.exceptions) if (v >= 0 && v < 32) this.exceptions[v] = 1;
     this.softwareInterrupts.fill(0);
@@ -71,46 +98,47 @@ export class CpuDebug {
 
   /** Anything armed that the core must check per instruction or per event. */
   get armed(): boolean {
-    return (
-      this.breakpoints.size > 0 ||
-      this.exceptions.includes(1) ||
-      this.softwareInterrupts.includes(1) ||
-      this.modeChanges ||
-      this.magicBreakpoint
-    );
+    return this.needsStepChecks || this.exceptions.includes(1) || this.softwareInterrupts.includes(1) || this.magicBreakpoint;
   }
 
-  /** A breakpoint somewhere on the 4 KiB linear page of `linear`. */
   /** Something to check before or after every instruction (breakpoints, mode changes). */
   get needsStepChecks(): boolean {
-    return this.breakpoints.size > 0 || this.modeChanges;
+    return this.linearBreakpoints.size > 0 || this.physicalBreakpoints.size > 0 || this.modeChanges;
   }
 
-  hasBreakpointOnPage(linear: number): boolean {
-    return this.pageSlot[linear >>> 12] !== 0;
+  /** Physical breakpoints are armed: each instruction's physical address is needed too. */
+  get hasPhysicalBreakpoints(): boolean {
+    return this.physicalBreakpoints.size > 0;
+  }
+
+  /** A breakpoint on the code page at `linear`, which maps to `physical` (-1: not known). */
+  hasBreakpointOnPage(linear: number, physical: number): boolean {
+    return this.linearBreakpoints.page(linear) !== null || (physical >= 0 && this.physicalBreakpoints.page(physical) !== null);
   }
 
   /**
-   * The breakpoint-free stretch of offsets around `linear` on its page:
+   * The breakpoint-free stretch of offsets around `linear` on its page
+   * (which maps to `physical`; -1 when no physical breakpoints are armed):
    * [first, last] offsets with no breakpoint, or null when `linear` itself
    * has one.
    */
-  quietStretch(linear: number): { first: number; last: number } | null {
-    const slot = this.pageSlot[linear >>> 12];
+  quietStretch(linear: number, physical: number): { first: number; last: number } | null {
+    const a = this.linearBreakpoints.page(linear);
+    const b = physical >= 0 ? this.physicalBreakpoints.page(physical) : null;
     const offset = linear & 0xfff;
-    if (slot === 0) return { first: 0, last: 0xfff };
-    const bitmap = this.pageBitmaps[slot - 1];
-    if (bitmap[offset] !== 0) return null;
+    if (a === null && b === null) return { first: 0, last: 0xfff };
+    const busy = (o: number): boolean => (a !== null && a[o] !== 0) || (b !== null && b[o] !== 0);
+    if (busy(offset)) return null;
     let first = offset;
-    while (first > 0 && bitmap[first - 1] === 0) first--;
+    while (first > 0 && !busy(first - 1)) first--;
     let last = offset;
-    while (last < 0xfff && bitmap[last + 1] === 0) last++;
+    while (last < 0xfff && !busy(last + 1)) last++;
     return { first, last };
   }
 
-  hasBreakpoint(linear: number): boolean {
-    const slot = this.pageSlot[linear >>> 12];
-    return slot !== 0 && this.pageBitmaps[slot - 1][linear & 0xfff] !== 0;
+  /** A breakpoint at `linear`, or at `physical` (where it maps; -1: not known). */
+  hasBreakpoint(linear: number, physical: number): boolean {
+    return this.linearBreakpoints.has(linear) || (physical >= 0 && this.physicalBreakpoints.has(physical));
   }
 
   takeEvent(): CpuDebugEvent | null {
@@ -127,9 +155,11 @@ export class CpuDebug {
 export function stepWithDebug(cpu: Cpu): void {
   const d = cpu.debug;
   const linear = (cpu.segBase[CS] + cpu.eip) >>> 0;
+  // Where the instruction is in physical memory, for physical breakpoints (a page walk without side effects).
+  const physical = d.hasPhysicalBreakpoints ? cpu.codePhysical(linear) : -1;
   d.skipping = linear === d.skipAt;
   d.skipAt = -1;
-  if (!d.skipping && d.hasBreakpoint(linear)) {
+  if (!d.skipping && d.hasBreakpoint(linear, physical)) {
     cpu.sliceLeft++; // not executed
     d.skipAt = linear;
     cpu.debugStop({ kind: 'breakpoint', linear });
@@ -138,7 +168,7 @@ export function stepWithDebug(cpu: Cpu): void {
   if (!d.modeChanges) {
     // The instructions around this one up to the nearest breakpoints need no checks: let the run loop
     // step them directly (inside the current fetch window only).
-    const stretch = d.quietStretch(linear);
+    const stretch = d.quietStretch(linear, physical);
     if (stretch && cpu.eip >= cpu.fetchLo && cpu.eip <= cpu.fetchHi) {
       const offset = linear & 0xfff;
       cpu.quietLo = Math.max(cpu.fetchLo, cpu.eip - (offset - stretch.first));

@@ -99,10 +99,22 @@ export class MemoryAccess extends LazyFlags {
     return p < 0 ? null : p;
   }
 
+  /** The physical address `linear` reaches (paging, then A20), or -1 when it does not translate; no side effects. */
+  codePhysical(linear: number): number {
+    const p = this.translatePeek(linear | 0);
+    return p === null ? -1 : (p & this.a20Mask) >>> 0;
+  }
+
   fillTlb(page: number, entry: number): void {
     if (this.tlb[page] === 0) this.tlbFilled.push(page);
     this.tlb[page] = entry;
   }
+
+  /**
+   * Told when the guest changes its translation (a TLB flush or INVLPG): the
+   * VMM re-translates linear watchpoints then. Null when nobody asks.
+   */
+  onTranslationChange: (() => void) | null = null;
 
   /** Forget every cached translation (MOV CR0/CR3/CR4, task switch). */
   flushTlb(): void {
@@ -110,11 +122,13 @@ export class MemoryAccess extends LazyFlags {
     if (filled.length > 4096) this.tlb.fill(0);
     else for (let i = 0; i < filled.length; i++) this.tlb[filled[i]] = 0;
     this.tlbFilled = [];
+    if (this.onTranslationChange) this.onTranslationChange();
   }
 
   /** INVLPG: forget the translation of one page. */
   invalidatePage(linear: number): void {
     this.tlb[linear >>> 12] = 0;
+    if (this.onTranslationChange) this.onTranslationChange();
   }
 
   read8(seg: number, off: number): number {

@@ -493,13 +493,17 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     if (!rt) return;
     this.attempt(response, () => {
       const place = this.resolveReference(args.memoryReference, args.offset ?? 0);
+      // A phys: reference disassembles physical memory (addresses shown physical); symbols name linear
+      // addresses, so they are shown there only while the two coincide (paging off).
+      const physical = place.space === 'physical';
+      const labelled = !physical || !rt.pagingOn();
       const linear = place.address;
       const bitness = rt.codeBitness();
       const cs = rt.sregs().cs;
-      // The offset within CS when the address lies in it (how the code sees itself), else the linear address.
-      const inCs = linear >= cs.base && linear - cs.base <= cs.limit;
+      // The offset within CS when the address lies in it (how the code sees itself), else the address itself.
+      const inCs = labelled && linear >= cs.base && linear - cs.base <= cs.limit;
       const offset = inCs ? linear - cs.base : linear;
-      const read = (l: number, n: number): (number | null)[] => rt.readLinear(l, n);
+      const read = (l: number, n: number): (number | null)[] => (physical ? rt.readPhysical(l, n) : rt.readLinear(l, n));
       const before = Math.max(0, -(args.instructionOffset ?? 0));
       const total = args.instructionCount;
       let list: DecodedInstruction[] = [];
@@ -518,6 +522,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
             instruction: ins.text,
           };
           if (ins.bytes[0] === null) out.presentationHint = 'invalid';
+          if (!labelled) return out;
           const sym = this.symbols.symbolAt(ins.linear);
           if (sym && sym.offset === 0) out.symbol = sym.name;
           const place2 = this.symbols.addressToLine(ins.linear);
@@ -534,8 +539,8 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
 
   // ---- Breakpoints ----------------------------------------------------------------------
 
-  private request(linear: number, bp: { condition?: string; hitCondition?: string; logMessage?: string }): BreakpointRequest {
-    return { linear, condition: bp.condition, hitCondition: bp.hitCondition, logMessage: bp.logMessage };
+  private request(at: GuestAddress, bp: { condition?: string; hitCondition?: string; logMessage?: string }): BreakpointRequest {
+    return { address: at.address, space: at.space, condition: bp.condition, hitCondition: bp.hitCondition, logMessage: bp.logMessage };
   }
 
   protected setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
@@ -549,7 +554,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     resolved.forEach((r, i) => {
       if (!('addresses' in r.where)) return;
       for (const a of r.where.addresses) {
-        requests.push(this.request(a, r.bp));
+        requests.push(this.request({ space: 'linear', address: a }, r.bp));
         owner.push(i);
       }
     });
@@ -558,7 +563,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       breakpoints: resolved.map((r, i): DebugProtocol.Breakpoint => {
         if ('error' in r.where) return { id: rt.breakpoints.allocateId(), verified: false, line: r.bp.line, message: r.where.error, reason: 'failed' };
         const armed = made[owner.indexOf(i)];
-        return { id: armed.id, verified: true, line: r.where.line, source: args.source, instructionReference: hex(armed.linear, 8) };
+        return { id: armed.id, verified: true, line: r.where.line, source: args.source, instructionReference: hex(armed.address, 8) };
       }),
     };
     this.sendResponse(response);
@@ -569,7 +574,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   }
 
   protected setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, args: DebugProtocol.SetInstructionBreakpointsArguments): void {
-    // A physical reference names the same place as its linear address while paging is off.
+    // phys:… references are armed by physical address: they hit through whichever linear address maps there.
     this.setAddressBreakpoints(
       response,
       'instruction',
@@ -577,7 +582,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     );
   }
 
-  /** Function and instruction breakpoints: each reference resolved to a linear address, or refused with the reason. */
+  /** Function and instruction breakpoints: each reference resolved to a linear or physical address, or refused with the reason. */
   private setAddressBreakpoints(
     response: DebugProtocol.SetFunctionBreakpointsResponse | DebugProtocol.SetInstructionBreakpointsResponse,
     kind: 'function' | 'instruction',
@@ -587,19 +592,20 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     if (!rt) return;
     const resolved = entries.map(({ bp, reference, offset }) => {
       try {
-        const a = this.resolveReference(reference, offset, `${kind} breakpoint`);
-        return { bp, linear: a.address, error: null };
+        return { bp, at: this.resolveReference(reference, offset, `${kind} breakpoint`), error: null };
       } catch (e) {
-        return { bp, linear: 0, error: message(e) };
+        return { bp, at: null, error: message(e) };
       }
     });
-    const good = resolved.filter((r) => r.error === null);
-    const made = rt.setBreakpoints(kind, good.map((r) => this.request(r.linear, r.bp)));
+    const good = resolved.filter((r): r is (typeof resolved)[number] & { at: GuestAddress } => r.at !== null);
+    const made = rt.setBreakpoints(kind, good.map((r) => this.request(r.at, r.bp)));
     response.body = {
       breakpoints: resolved.map((r): DebugProtocol.Breakpoint => {
         if (r.error !== null) return { id: rt.breakpoints.allocateId(), verified: false, message: r.error, reason: 'failed' };
         const armed = made[good.indexOf(r)];
-        return { id: armed.id, verified: true, instructionReference: hex(armed.linear, 8), ...this.sourceOf(armed.linear) };
+        const reference = this.memoryReferenceOf({ space: armed.space, address: armed.address });
+        // A physical breakpoint's source line is that of its linear twin while they coincide (paging off).
+        return { id: armed.id, verified: true, instructionReference: reference, ...(armed.space === 'linear' || !rt.pagingOn() ? this.sourceOf(armed.address) : {}) };
       }),
     };
     this.sendResponse(response);

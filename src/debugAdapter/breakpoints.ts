@@ -1,12 +1,16 @@
-// Breakpoints as the runtime keeps them: by linear address, in groups that
+// Breakpoints as the runtime keeps them: by linear or physical address (a
+// physical one hits through whichever linear address maps there), in groups that
 // the client replaces wholesale (the breakpoints of one source file, the
 // function breakpoints, the instruction breakpoints), each with its optional
 // condition, hit condition and log message, and a hit count. No DAP types.
 
 export type BreakpointGroup = string;
 
+export type BreakpointSpace = 'linear' | 'physical';
+
 export interface BreakpointRequest {
-  linear: number;
+  address: number;
+  space: BreakpointSpace;
   condition?: string;
   hitCondition?: string;
   logMessage?: string;
@@ -22,13 +26,14 @@ export class BreakpointTable {
   private nextId = 1;
   private readonly groups = new Map<BreakpointGroup, Breakpoint[]>();
   private byLinear = new Map<number, Breakpoint[]>();
+  private byPhysical = new Map<number, Breakpoint[]>();
 
   /** Replace a group; returns the new breakpoints in request order. */
   replace(group: BreakpointGroup, requests: readonly BreakpointRequest[]): Breakpoint[] {
     const old = this.groups.get(group) ?? [];
     const made = requests.map((r) => {
       // Keep the hit count of a breakpoint that stays where it was with the same settings.
-      const same = old.find((o) => o.linear === r.linear && o.condition === r.condition && o.hitCondition === r.hitCondition);
+      const same = old.find((o) => o.address === r.address && o.space === r.space && o.condition === r.condition && o.hitCondition === r.hitCondition);
       return { ...r, id: same?.id ?? this.nextId++, group, hits: same?.hits ?? 0 };
     });
     if (made.length === 0) this.groups.delete(group);
@@ -44,26 +49,31 @@ export class BreakpointTable {
 
   private reindex(): void {
     this.byLinear = new Map();
+    this.byPhysical = new Map();
     for (const list of this.groups.values()) {
       for (const b of list) {
-        const at = this.byLinear.get(b.linear >>> 0);
+        const index = b.space === 'physical' ? this.byPhysical : this.byLinear;
+        const at = index.get(b.address >>> 0);
         if (at) at.push(b);
-        else this.byLinear.set(b.linear >>> 0, [b]);
+        else index.set(b.address >>> 0, [b]);
       }
     }
   }
 
-  at(linear: number): readonly Breakpoint[] {
-    return this.byLinear.get(linear >>> 0) ?? [];
+  /** The breakpoints of an instruction at `linear`, which maps to `physical` (null: it does not translate). */
+  at(linear: number, physical: number | null): readonly Breakpoint[] {
+    const byLinear = this.byLinear.get(linear >>> 0) ?? [];
+    const byPhysical = physical === null ? undefined : this.byPhysical.get(physical >>> 0);
+    return byPhysical ? [...byLinear, ...byPhysical] : byLinear;
   }
 
-  has(linear: number): boolean {
-    return this.byLinear.has(linear >>> 0);
+  has(linear: number, physical: number | null): boolean {
+    return this.at(linear, physical).length > 0;
   }
 
-  /** Every armed linear address, once each. */
-  addresses(): number[] {
-    return [...this.byLinear.keys()];
+  /** Every armed address of a space, once each. */
+  addresses(space: BreakpointSpace): number[] {
+    return [...(space === 'physical' ? this.byPhysical : this.byLinear).keys()];
   }
 
   resetHitCounts(): void {

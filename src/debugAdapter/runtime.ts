@@ -224,10 +224,11 @@ export class VmexitRuntime {
   }
 
   private debugConfig(): GuestDebugConfig {
-    const bps = this.breakpoints.addresses();
+    const bps = this.breakpoints.addresses('linear');
     if (this.temp && !bps.includes(this.temp.linear)) bps.push(this.temp.linear);
     return {
       breakpoints: bps,
+      physicalBreakpoints: this.breakpoints.addresses('physical'),
       watchpoints: this.watchpoints,
       exceptions: this.filters.exceptions,
       softwareInterrupts: this.filters.softwareInterrupts,
@@ -241,20 +242,14 @@ export class VmexitRuntime {
   /**
    * Arm every vCPU (breakpoints hit on any of them). Watchpoints and I/O
    * intercepts belong to the VM: the focused vCPU is armed last, so linear
-   * watchpoints are translated through its page tables.
+   * watchpoints are in its address space (translated again whenever it
+   * changes its translation).
    */
   private arm(): void {
     if (!this.machineOrNull) return;
     const vcpus = this.machineOrNull.vm.vcpus;
-    const order = [...vcpus.filter((v) => v.index !== this.focus), vcpus[this.focus]];
-    for (const vcpu of order) {
-      try {
-        vcpu.setGuestDebug(this.debugConfig());
-      } catch {
-        // A linear watchpoint that does not translate now: armed without watchpoints.
-        vcpu.setGuestDebug({ ...this.debugConfig(), watchpoints: [] });
-      }
-    }
+    const config = this.debugConfig();
+    for (const vcpu of [...vcpus.filter((v) => v.index !== this.focus), vcpus[this.focus]]) vcpu.setGuestDebug(config);
   }
 
   /** The focused vCPU. */
@@ -290,6 +285,11 @@ export class VmexitRuntime {
     if (this.mode() === 'long' && s.cs.attributes & (1 << 13)) return 64;
     if (this.mode() === 'real' || this.mode() === 'big-real' || this.mode() === 'vm86') return 16;
     return s.cs.attributes & (1 << 14) ? 32 : 16;
+  }
+
+  /** CR0.PG: linear and physical addresses differ. */
+  pagingOn(): boolean {
+    return (this.sregs().cr0 & 0x80000000) !== 0;
   }
 
   /** Linear address of CS:EIP. */
@@ -464,7 +464,8 @@ export class VmexitRuntime {
 
   /** If a breakpoint sits at the current instruction, execute that instruction first (so continue moves on). */
   private async leaveBreakpoint(): Promise<Outcome> {
-    if (!this.breakpoints.has(this.pc())) return DONE;
+    const pc = this.pc();
+    if (!this.breakpoints.has(pc, translateLinear(this.vcpu, pc))) return DONE;
     return this.stepInstruction();
   }
 
@@ -541,7 +542,7 @@ export class VmexitRuntime {
           if (temp && cause.linear === temp.linear && event.vcpu === temp.vcpu && this.stackLinear() >= temp.minStack) {
             return tempReport ? { kind: 'stop', report: tempReport } : DONE;
           }
-          const user = this.breakpoints.at(cause.linear);
+          const user = this.breakpoints.at(cause.linear, translateLinear(this.vcpu, cause.linear));
           if (user.length === 0) return 'continue'; // the temporary breakpoint, inside a deeper frame
           return this.userBreakpointHit(user) ?? 'continue';
         }

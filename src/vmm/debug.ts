@@ -23,6 +23,8 @@ export interface PortRange {
 export interface GuestDebugConfig {
   /** Stop before executing an instruction whose first byte (prefixes included) is at one of these linear addresses. */
   breakpoints: readonly number[];
+  /** Stop before executing an instruction whose first byte is at one of these physical addresses (through whichever linear address maps there). */
+  physicalBreakpoints: readonly number[];
   watchpoints: readonly Watchpoint[];
   /** Stop before delivering these exception vectors (0-31); the delivery happens when the guest resumes. */
   exceptions: readonly number[];
@@ -40,6 +42,7 @@ export interface GuestDebugConfig {
 
 export const NO_GUEST_DEBUG: GuestDebugConfig = {
   breakpoints: [],
+  physicalBreakpoints: [],
   watchpoints: [],
   exceptions: [],
   softwareInterrupts: [],
@@ -52,6 +55,7 @@ export const NO_GUEST_DEBUG: GuestDebugConfig = {
 /** Why a `debug` exit happened. */
 export type DebugCause =
   | { kind: 'single-step' }
+  /** A linear or physical breakpoint; `linear` is where the instruction is (the monitor matches physical ones by translating it). */
   | { kind: 'breakpoint'; linear: number }
   | {
       kind: 'watchpoint';

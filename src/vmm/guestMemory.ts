@@ -22,6 +22,8 @@ interface MmioRegion {
 
 /** A physical range watched for data accesses (a debugger's watchpoint). */
 export interface PhysicalWatch {
+  /** The watchpoint this range belongs to (one linear watchpoint may map to several physical ranges). */
+  index: number;
   start: number;
   /** Exclusive end. */
   end: number;
@@ -30,7 +32,7 @@ export interface PhysicalWatch {
 }
 
 export interface WatchHit {
-  /** Index of the watch in the list given to `setWatches`. */
+  /** The `index` of the watched range that was hit. */
   index: number;
   address: number;
   size: number;
@@ -123,7 +125,7 @@ export class GuestMemory implements PhysicalMemory {
     for (let i = 0; i < this.watches.length; i++) {
       const w = this.watches[i];
       if (address < w.end && address + size > w.start && (access === 'read' ? w.read : w.write)) {
-        this.onWatchHit({ index: i, address, size, access, oldValue, newValue });
+        this.onWatchHit({ index: w.index, address, size, access, oldValue, newValue });
         return;
       }
     }

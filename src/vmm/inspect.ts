@@ -34,8 +34,8 @@ import { KEY_SCAN_CODES } from '../devices/scancodes';
  * path, so they land where the guest's own would.
  */
 export function translateLinear(vcpu: Vcpu, linear: number): number | null {
-  const p = vcpu.cpu.translatePeek(linear | 0);
-  return p === null ? null : (p & vcpu.cpu.a20Mask) >>> 0;
+  const p = vcpu.cpu.codePhysical(linear);
+  return p < 0 ? null : p;
 }
 
 // ---- Device state and debug registers, for the debugger's views ----------------

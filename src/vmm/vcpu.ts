@@ -11,7 +11,7 @@ import { CpuDebugEvent } from '../cpu/debug';
 import { CS } from '../cpu/state';
 import { DebugCause, GuestDebugConfig, NO_GUEST_DEBUG } from './debug';
 import { Exit } from './exit';
-import type { WatchHit } from './guestMemory';
+import type { PhysicalWatch, WatchHit } from './guestMemory';
 import type { Vm } from './vm';
 
 /**
@@ -163,28 +163,52 @@ export class Vcpu {
   /**
    * Arm guest debug (KVM_SET_GUEST_DEBUG): breakpoints and intercepts in the
    * core, watchpoints on guest memory, I/O intercepts on the port bus.
-   * Watchpoints given as linear addresses are translated now (paging, then
-   * A20; one that does not translate is an error): re-arm after the guest
-   * changes its translation.
+   * Watchpoints given as linear addresses are translated through this vCPU
+   * (paging, then A20) page by page, and again whenever the guest changes
+   * its translation (MOV CR0/CR3/CR4, INVLPG): a page that does not
+   * translate now is watched once it does.
    */
   setGuestDebug(config: GuestDebugConfig): void {
     this.debugConfig = config;
     this.cpu.setDebug({
       breakpoints: config.breakpoints,
+      physicalBreakpoints: config.physicalBreakpoints,
       exceptions: config.exceptions,
       softwareInterrupts: config.softwareInterrupts,
       modeChanges: config.modeChanges,
       magicBreakpoint: config.magicBreakpoint,
     });
-    this.vm.memory.setWatches(
-      config.watchpoints.map((w) => {
-        const translated = w.physical ? w.address : this.cpu.translatePeek(w.address | 0);
-        if (translated === null) throw new Error(`watchpoint at linear ${w.address.toString(16)}h: the address is not mapped`);
-        const start = w.physical ? w.address : (translated & this.cpu.a20Mask) >>> 0;
-        return { start, end: start + w.length, read: w.access !== 'write', write: w.access !== 'read' };
-      }),
-    );
+    // The vCPU that arms last owns the watchpoints: linear ones are in its address space.
+    const linear = config.watchpoints.some((w) => !w.physical);
+    this.vm.watchOwner = linear ? this : null;
+    this.cpu.onTranslationChange = linear
+      ? () => {
+          if (this.vm.watchOwner === this) this.translateWatches();
+        }
+      : null;
+    this.translateWatches();
     this.vm.ports.setIntercepts(config.ioPorts);
+  }
+
+  /** Hand guest memory the physical ranges of the armed watchpoints (linear ones as this vCPU translates them now). */
+  private translateWatches(): void {
+    const ranges: PhysicalWatch[] = [];
+    this.debugConfig.watchpoints.forEach((w, index) => {
+      const read = w.access !== 'write';
+      const write = w.access !== 'read';
+      if (w.physical) {
+        ranges.push({ index, start: w.address, end: w.address + w.length, read, write });
+        return;
+      }
+      // Page by page: consecutive linear pages need not be consecutive in physical memory.
+      const end = w.address + w.length;
+      for (let at = w.address; at < end; at = (at & ~0xfff) + 0x1000) {
+        const chunkEnd = Math.min(end, (at & ~0xfff) + 0x1000);
+        const p = this.cpu.codePhysical(at);
+        if (p >= 0) ranges.push({ index, start: p, end: p + (chunkEnd - at), read, write });
+      }
+    });
+    this.vm.memory.setWatches(ranges);
   }
 
   /** Called by guest memory when a watched range is accessed: stop after the instruction. */

@@ -65,6 +65,8 @@ export class Vm {
   readonly vcpus: Vcpu[] = [];
   /** The vCPU executing now (or last): MMIO to the local APIC, I/O exits and watchpoints are its. */
   running!: Vcpu;
+  /** The vCPU whose address space linear watchpoints are translated in (the one that armed them last). */
+  watchOwner: Vcpu | null = null;
   /** Where the round-robin scheduler (PcMachine.run) looks first for the next vCPU to run: part of the state, for determinism. */
   nextVcpu = 0;
   private readonly isaLines: IrqLine[] = [];

@@ -121,7 +121,7 @@ function runArmed(image: string, armed: Armed): Promise<number> {
 }
 
 function breakpointsAt(first: number, step: number): BreakpointRequest[] {
-  return Array.from({ length: 100 }, (_, i) => ({ linear: first + i * step }));
+  return Array.from({ length: 100 }, (_, i) => ({ address: first + i * step, space: 'linear' as const }));
 }
 
 const CONFIGS: readonly Armed[] = [

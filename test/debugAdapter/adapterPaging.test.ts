@@ -1,0 +1,99 @@
+// Breakpoints and watchpoints under paging, where a linear address and a
+// physical one are different places: a phys: instruction breakpoint hits
+// through every linear address that maps to it, a linear one only through
+// its own; a linear data breakpoint follows the guest's page tables as they
+// change (armed before paging was on, moved by a CR3 reload).
+
+import { strict as assert } from 'node:assert';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import { DebugProtocol } from '@vscode/debugprotocol';
+import { assemble, evaluate, frames, Guest, launchWith, prepare, startClient, waitStop } from './dapHarness';
+
+const ALIAS = 0x400000 - 0x7000;
+
+describe('debug adapter: paging', function () {
+  this.timeout(30000);
+  let dc: DebugClient;
+  let g: Guest;
+  let cleanup = (): void => {};
+  let routine = 0;
+
+  before(function () {
+    this.timeout(120000);
+    const p = prepare();
+    cleanup = p.cleanup;
+    g = assemble(p.dir, 'paged');
+  });
+
+  after(() => cleanup());
+
+  beforeEach(async () => {
+    dc = await startClient();
+  });
+
+  afterEach(async () => {
+    await dc.stop();
+  });
+
+  async function topLinear(): Promise<number> {
+    return Number((await frames(dc))[0].instructionPointerReference);
+  }
+
+  async function setInstructionBreakpoints(references: string[]): Promise<DebugProtocol.Breakpoint[]> {
+    const r = await dc.customRequest('setInstructionBreakpoints', { breakpoints: references.map((instructionReference) => ({ instructionReference })) });
+    return (r.body as DebugProtocol.SetInstructionBreakpointsResponse['body']).breakpoints;
+  }
+
+  it('a physical instruction breakpoint hits through both linear addresses of its page', async () => {
+    await launchWith(dc, { image: g.bin, symbols: [g.lst], stopOnEntry: 'bootsector' });
+    routine = Number(/^0x[0-9a-f]+/i.exec(await evaluate(dc, 'routine'))?.[0]);
+    assert.ok(routine > 0x7c00 && routine < 0x7e00);
+    const [bp] = await setInstructionBreakpoints(['phys:routine']);
+    assert.equal(bp.verified, true);
+    assert.equal(bp.instructionReference, `phys:0x${routine.toString(16).toUpperCase().padStart(8, '0')}`);
+    const first = await waitStop(dc, dc.continueRequest({ threadId: 1 }));
+    assert.equal(first.body.reason, 'breakpoint');
+    assert.deepEqual(first.body.hitBreakpointIds, [bp.id]);
+    assert.equal(await topLinear(), routine, 'called through the identity mapping');
+    const second = await waitStop(dc, dc.continueRequest({ threadId: 1 }));
+    assert.equal(second.body.reason, 'breakpoint');
+    assert.equal(await topLinear(), routine + ALIAS, 'called through the alias at 400000h');
+    assert.match(await evaluate(dc, 'ebx'), /^0x00000001 /, 'the first call ran in between');
+    // The Disassembly view at the physical reference shows the routine's bytes.
+    const dis = await dc.disassembleRequest({ memoryReference: bp.instructionReference ?? '', instructionCount: 1 });
+    assert.equal(dis.body?.instructions[0].instruction, 'inc ebx');
+    assert.equal(Number(dis.body?.instructions[0].address), routine);
+  });
+
+  it('a linear instruction breakpoint hits only through its own linear address', async () => {
+    await launchWith(dc, { image: g.bin, symbols: [g.lst], stopOnEntry: 'bootsector' });
+    const [bp] = await setInstructionBreakpoints([`0x${(routine + ALIAS).toString(16)}`]);
+    assert.equal(bp.verified, true);
+    const hit = await waitStop(dc, dc.continueRequest({ threadId: 1 }));
+    assert.deepEqual(hit.body.hitBreakpointIds, [bp.id]);
+    assert.equal(await topLinear(), routine + ALIAS);
+    assert.match(await evaluate(dc, 'ebx'), /^0x00000001 /, 'the identity call did not stop');
+  });
+
+  it('a linear data breakpoint follows the page tables: armed before paging, moved by a CR3 reload', async () => {
+    const exited = new Promise<number>((resolve) => dc.once('exited', (e: DebugProtocol.ExitedEvent) => resolve(e.body.exitCode)));
+    await launchWith(dc, { image: g.bin, symbols: [g.lst], stopOnEntry: 'bootsector' });
+    const info = await dc.dataBreakpointInfoRequest({ name: 'lin:0x401000', asAddress: true, bytes: 4, frameId: 0 });
+    assert.ok(info.body.dataId, info.body.description);
+    const set = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId, accessType: 'write' }] });
+    assert.equal(set.body.breakpoints[0].verified, true);
+    const first = await waitStop(dc, dc.continueRequest({ threadId: 1 }));
+    assert.equal(first.body.reason, 'data breakpoint');
+    assert.match(first.body.text ?? '', /0x11111111/);
+    assert.equal((await frames(dc))[0].line, g.line('first_write') + 1, 'stopped after the writing instruction');
+    assert.match(await evaluate(dc, 'dword [phys:0x30000]'), /^0x11111111 /);
+    const second = await waitStop(dc, dc.continueRequest({ threadId: 1 }));
+    assert.equal(second.body.reason, 'data breakpoint');
+    assert.match(second.body.text ?? '', /0x22222222/);
+    assert.equal((await frames(dc))[0].line, g.line('second_write') + 1);
+    assert.match(await evaluate(dc, 'dword [phys:0x31000]'), /^0x22222222 /);
+    // The write to physical 30000h through its identity address is not the watched linear address any more.
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal(await exited, 5);
+  });
+});
