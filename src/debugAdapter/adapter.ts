@@ -4,7 +4,7 @@
 
 import { InitializedEvent, LoggingDebugSession, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, Event } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { decodeBackward, decodeForward, DecodedInstruction } from './disassembler';
+import { Bitness, decodeBackward, decodeForward, DecodedInstruction } from './disassembler';
 import { EXCEPTION_FILTERS, toExceptionFilters } from './exceptionFilters';
 import { walkFrames, Frame } from './frames';
 import { Evaluator, GuestAddress, NasmEvaluator } from './nasmEvaluator';
@@ -498,7 +498,12 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       const physical = place.space === 'physical';
       const labelled = !physical || !rt.pagingOn();
       const linear = place.address;
-      const bitness = rt.codeBitness();
+      // The instruction at CS:EIP decodes as the CPU runs it; others as the symbols' assembler
+      // assembled them (NASM's BITS), else as the current code. So the 32-bit part of a boot
+      // sector reads right while the CPU is still in real mode.
+      const cpuBits = rt.codeBitness();
+      const pc = rt.pc();
+      const bitness = (l: number): Bitness => (l === pc ? cpuBits : ((labelled ? this.symbols.addressToLine(l)?.bits : undefined) ?? cpuBits));
       const cs = rt.sregs().cs;
       // The offset within CS when the address lies in it (how the code sees itself), else the address itself.
       const inCs = labelled && linear >= cs.base && linear - cs.base <= cs.limit;

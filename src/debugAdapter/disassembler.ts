@@ -64,6 +64,13 @@ function offsetMask(bitness: Bitness): number {
   return bitness === 16 ? 0xffff : 0xffffffff;
 }
 
+/** One code size for every instruction, or the code size of the instruction at each linear address. */
+export type BitnessAt = Bitness | ((linear: number) => Bitness);
+
+function bitnessAt(bitness: BitnessAt, linear: number): Bitness {
+  return typeof bitness === 'function' ? bitness(linear >>> 0) : bitness;
+}
+
 /**
  * Decode `count` instructions starting at `linear`, whose offset in the code
  * segment is `offset`. Unreadable bytes end decoding with a `??` entry per byte.
@@ -72,7 +79,7 @@ export function decodeForward(
   read: LinearReader,
   linear: number,
   offset: number,
-  bitness: Bitness,
+  bitnessOf: BitnessAt,
   count: number,
   limitBytes = Infinity,
 ): DecodedInstruction[] {
@@ -82,6 +89,7 @@ export function decodeForward(
   let pos = 0;
   while (out.length < count && pos < limitBytes) {
     const here = (linear + pos) >>> 0;
+    const bitness = bitnessAt(bitnessOf, here);
     const off = (offset + pos) & offsetMask(bitness);
     // The readable run from here on, at most one instruction's worth.
     let readable = 0;
@@ -132,14 +140,15 @@ export function decodeOne(read: LinearReader, linear: number, offset: number, bi
  * keep the first sequence that lands exactly on `linear`; when none does,
  * the preceding bytes are shown one entry each.
  */
-export function decodeBackward(read: LinearReader, linear: number, offset: number, bitness: Bitness, count: number): DecodedInstruction[] {
+export function decodeBackward(read: LinearReader, linear: number, offset: number, bitnessOf: BitnessAt, count: number): DecodedInstruction[] {
   if (count <= 0) return [];
+  const bitness = bitnessAt(bitnessOf, linear - 1);
   let span = count * 6 + MAX_LENGTH;
   // Do not go before the start of a 16-bit code segment.
   if (bitness === 16) span = Math.min(span, offset);
   for (let back = span; back > Math.max(0, span - MAX_LENGTH); back--) {
     const start = (linear - back) >>> 0;
-    const seq = decodeForward(read, start, (offset - back) & offsetMask(bitness), bitness, back, back);
+    const seq = decodeForward(read, start, (offset - back) & offsetMask(bitness), bitnessOf, back, back);
     const end = seq.length > 0 ? seq[seq.length - 1].linear + seq[seq.length - 1].length : start;
     if (((end - linear) | 0) === 0 && seq.length >= Math.min(count, 1)) return seq.slice(-count);
   }

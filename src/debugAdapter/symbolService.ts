@@ -4,6 +4,7 @@
 
 import { loadSpecOf, SymbolTable } from './symbols';
 import type { SymbolFileSpec } from './launchConfig';
+import type { CodeBits } from './symbols/types';
 
 export interface LineAddresses {
   /** The line that got the breakpoint (moved to the nearest line with code). */
@@ -16,6 +17,8 @@ export interface SourcePlace {
   line: number;
   /** First linear address of the line's bytes. */
   start: number;
+  /** The code size the line was assembled for, when the symbol file tells. */
+  bits?: CodeBits;
 }
 
 export interface SymbolService {
@@ -44,7 +47,7 @@ export class TableSymbols implements SymbolService {
 
   addressToLine(linear: number): SourcePlace | undefined {
     const loc = this.table.addressToLine(linear);
-    return loc ? { path: loc.path, line: loc.line, start: loc.start } : undefined;
+    return loc ? { path: loc.path, line: loc.line, start: loc.start, ...(loc.bits ? { bits: loc.bits } : {}) } : undefined;
   }
 
   lookupSymbol(name: string): number | undefined {

@@ -65,6 +65,20 @@ describe('debug adapter: paging', function () {
     assert.equal(Number(dis.body?.instructions[0].address), routine);
   });
 
+  it('disassembles the 32-bit part of the boot sector as 32-bit code while the CPU is still in real mode', async () => {
+    await launchWith(dc, { image: g.bin, symbols: [g.lst], stopOnEntry: 'bootsector' });
+    assert.match(await evaluate(dc, 'cr0 & 1'), /\(0\)$/);
+    // From the far jump into pm32 on: the jump is 16-bit code (BITS 16), pm32's lines are BITS 32.
+    const dis = await dc.disassembleRequest({ memoryReference: 'pm32', instructionOffset: -1, instructionCount: 4 });
+    assert.deepEqual(
+      dis.body?.instructions.map((i) => i.instruction),
+      [`jmp 8:0x${Number(dis.body?.instructions[1].address).toString(16)}`, 'mov ax, 0x10', 'mov ds, eax', 'mov es, eax'],
+    );
+    // The instruction at CS:EIP decodes as the CPU runs it (16-bit here), whatever the listing says.
+    const here = await dc.disassembleRequest({ memoryReference: '0x7c00', instructionCount: 2 });
+    assert.deepEqual(here.body?.instructions.map((i) => i.instruction), ['cli', 'xor ax, ax']);
+  });
+
   it('a linear instruction breakpoint hits only through its own linear address', async () => {
     await launchWith(dc, { image: g.bin, symbols: [g.lst], stopOnEntry: 'bootsector' });
     const [bp] = await setInstructionBreakpoints([`0x${(routine + ALIAS).toString(16)}`]);

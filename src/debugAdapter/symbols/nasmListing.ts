@@ -37,7 +37,7 @@
 
 import * as path from 'node:path';
 import { evalNasmExpression, parseNasmNumber } from './nasmNumbers';
-import type { ParsedSymbols, RawLine, RawSymbol } from './types';
+import type { CodeBits, ParsedSymbols, RawLine, RawSymbol } from './types';
 
 export interface ListingOptions {
   /** The main source file (absolute, or relative to the listing's folder). */
@@ -93,6 +93,7 @@ interface PendingLine {
   primary: boolean;
   code: boolean;
   breakable: boolean;
+  bits: CodeBits | undefined;
 }
 
 interface PendingSymbol {
@@ -179,6 +180,9 @@ export function parseNasmListing(listingPath: string, text: string, options: Lis
   let beforeStruc = text0;
 
   let org = 0;
+  // Known from the first BITS/USE directive on: the default depends on the
+  // output format (16 for bin, 32 or 64 for elf), which the listing does not name.
+  let bits: CodeBits | undefined;
   let parent: string | undefined;
   let defDepth = 0;
   let repDepth = 0;
@@ -268,6 +272,13 @@ export function parseNasmListing(listingPath: string, text: string, options: Lis
     }
     if (repDepth > 0 && level === 0) continue;
 
+    // The code size for the lines that follow (BITS n, [BITS n], USEn).
+    const bitsDirective = /^\[?\s*(?:bits\s+(16|32|64)|use(16|32|64))\s*\]?$/i.exec(src);
+    if (bitsDirective) {
+      bits = Number(bitsDirective[1] ?? bitsDirective[2]) as CodeBits;
+      continue;
+    }
+
     // Assembler directives that move the location.
     const directive = /^\[?\s*(section|segment|absolute|org|struc|endstruc|align|alignb)\b\s*(.*?)\s*\]?$/i.exec(src);
     if (directive) {
@@ -344,7 +355,7 @@ export function parseNasmListing(listingPath: string, text: string, options: Lis
     const add = (file: FileRef | null, line: number, primary: boolean, breakable = true) => {
       if (!file || line <= 0) return;
       if (mine.some((l) => l.file === file && l.line === line)) return;
-      const l: PendingLine = { file, line, section: current, offset, size, primary, code, breakable };
+      const l: PendingLine = { file, line, section: current, offset, size, primary, code, breakable, bits };
       mine.push(l);
       lines.push(l);
     };
@@ -441,6 +452,7 @@ export function parseNasmListing(listingPath: string, text: string, options: Lis
     primary: l.primary,
     code: l.code,
     breakable: l.breakable,
+    ...(l.bits ? { bits: l.bits } : {}),
   }));
   resolveRef(main);
   const outSymbols: RawSymbol[] = symbols.map((s) => ({

@@ -11,7 +11,7 @@ import { readLineTables } from './dwarf';
 import { ElfFile, ET_REL } from './elf';
 import { isLdMap, isNasmMap, parseLdMap, parseNasmMap } from './mapFile';
 import { parseNasmListing, type ListingOptions } from './nasmListing';
-import type { AddResult, LineResolution, LoadSpec, ParsedSymbols, SourceLocation, SymbolInfo, SymbolIo } from './types';
+import type { AddResult, CodeBits, LineResolution, LoadSpec, ParsedSymbols, SourceLocation, SymbolInfo, SymbolIo } from './types';
 
 interface LineEntry {
   path: string;
@@ -22,6 +22,7 @@ interface LineEntry {
   primary: boolean;
   code: boolean;
   breakable: boolean;
+  bits?: CodeBits;
 }
 
 interface AddressSymbol {
@@ -199,7 +200,7 @@ export class SymbolTable {
       let end = e.end;
       for (let j = i - 1; j >= 0 && list[j].end === start && list[j].path === e.path && list[j].line === e.line; j--) start = list[j].address;
       for (let j = i + 1; j < list.length && list[j].address === end && list[j].path === e.path && list[j].line === e.line; j++) end = list[j].end;
-      return { path: e.path, line: e.line, ...(e.column !== undefined ? { column: e.column } : {}), start, end };
+      return { path: e.path, line: e.line, ...(e.column !== undefined ? { column: e.column } : {}), start, end, ...(e.bits ? { bits: e.bits } : {}) };
     }
     return null;
   }
@@ -315,6 +316,7 @@ export class SymbolTable {
         primary: l.primary,
         code: l.code,
         breakable: l.breakable ?? true,
+        ...(l.bits ? { bits: l.bits } : {}),
       });
       start = Math.min(start, address);
       end = Math.max(end, address + l.size);

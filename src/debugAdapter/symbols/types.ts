@@ -37,7 +37,11 @@ export interface RawLine {
    * rows that are not is_stmt, or that continue the same line's bytes.
    */
   breakable?: boolean;
+  /** The code size the assembler had for these bytes (NASM's `bits`), when the format tells. */
+  bits?: CodeBits;
 }
+
+export type CodeBits = 16 | 32 | 64;
 
 export type SymbolKind = 'label' | 'function' | 'object' | 'constant';
 
@@ -95,6 +99,8 @@ export interface SourceLocation {
   start: number;
   /** One past the last byte of that range. */
   end: number;
+  /** The code size the line was assembled for, when the symbol file tells. */
+  bits?: CodeBits;
 }
 
 /** How the table reads files it is told about (source checks, addFile). */

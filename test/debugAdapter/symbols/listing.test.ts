@@ -90,20 +90,20 @@ describe('symbols: NASM listing', function () {
     assert.deepEqual(table.lineToAddresses(boot, 4), { line: 4, addresses: [0x7c05] });
     assert.deepEqual(table.lineToAddresses(boot, 5), { line: 5, addresses: [0x7c07] });
     // Addresses in an expansion report the invoking line, with the expansion's whole range.
-    assert.deepEqual(table.addressToLine(0x7c07), { path: boot, line: 12, start: 0x7c05, end: 0x7c0a });
+    assert.deepEqual(table.addressToLine(0x7c07), { path: boot, line: 12, start: 0x7c05, end: 0x7c0a, bits: 16 });
   });
 
   it('maps %include lines to the included file', function () {
     assert.deepEqual(table.lineToAddresses(inc, 2), { line: 3, addresses: [0x7c4b] });
     assert.deepEqual(table.lineToAddresses(inc, 5), { line: 5, addresses: [0x7c4f] });
-    assert.deepEqual(table.addressToLine(0x7c4e), { path: inc, line: 4, start: 0x7c4d, end: 0x7c4f });
-    assert.deepEqual(table.addressToLine(0x7c50), { path: boot, line: 17, start: 0x7c50, end: 0x7c56 });
+    assert.deepEqual(table.addressToLine(0x7c4e), { path: inc, line: 4, start: 0x7c4d, end: 0x7c4f, bits: 16 });
+    assert.deepEqual(table.addressToLine(0x7c50), { path: boot, line: 17, start: 0x7c50, end: 0x7c56, bits: 16 });
   });
 
   it('covers continuation lines and times with their whole size', function () {
-    assert.deepEqual(table.addressToLine(0x7c4a), { path: boot, line: 15, start: 0x7c0c, end: 0x7c4b });
-    assert.deepEqual(table.addressToLine(0x7dfd), { path: boot, line: 19, start: 0x7c56, end: 0x7dfe });
-    assert.deepEqual(table.addressToLine(0x7dff), { path: boot, line: 20, start: 0x7dfe, end: 0x7e00 });
+    assert.deepEqual(table.addressToLine(0x7c4a), { path: boot, line: 15, start: 0x7c0c, end: 0x7c4b, bits: 16 });
+    assert.deepEqual(table.addressToLine(0x7dfd), { path: boot, line: 19, start: 0x7c56, end: 0x7dfe, bits: 16 });
+    assert.deepEqual(table.addressToLine(0x7dff), { path: boot, line: 20, start: 0x7dfe, end: 0x7e00, bits: 16 });
     assert.equal(table.addressToLine(0x7e00), null);
     assert.equal(table.addressToLine(0x7bff), null);
   });
@@ -138,7 +138,7 @@ describe('symbols: NASM listing', function () {
     const u = new SymbolTable();
     u.addListing(s.path('seg.lst'), s.read('seg.lst'), { kind: 'linear', address: 0x20000 });
     assert.equal(hex(u.lookupSymbol('start.go')), '0x20002');
-    assert.deepEqual(u.addressToLine(0x20005), { path: src, line: 4, start: 0x20004, end: 0x20006 });
+    assert.deepEqual(u.addressToLine(0x20005), { path: src, line: 4, start: 0x20004, end: 0x20006, bits: 16 });
   });
 
   it('finds the main source from the source option when the listing is elsewhere', function () {
@@ -250,7 +250,7 @@ tail: hlt
     assert.deepEqual(table.lineToAddresses(minc, line('SAY %1', 2)), { line: 7, addresses: [0x106] });
     const twice = lineOf(MAIN, 'TWICE msg');
     assert.deepEqual(table.lineToAddresses(main, twice), { line: twice, addresses: [0x100] });
-    assert.deepEqual(table.addressToLine(0x109), { path: main, line: twice, start: 0x100, end: 0x10c });
+    assert.deepEqual(table.addressToLine(0x109), { path: main, line: twice, start: 0x100, end: 0x10c, bits: 16 });
     const nop = lineOf(MAIN, 'nop');
     assert.deepEqual(table.lineToAddresses(main, nop), { line: nop, addresses: [0x10c, 0x10d] });
     assert.deepEqual(table.lineToAddresses(main, lineOf(MAIN, 'tail:')), { line: lineOf(MAIN, 'tail:'), addresses: [table.lookupSymbol('tail')!] });
