@@ -4,14 +4,15 @@
 // through a separate interpreter loop, so an unarmed guest pays nothing.
 
 import type { Cpu } from './cpu';
-import { CS, type CpuMode } from './state';
+import { CR0_PG, CS, type CpuMode } from './state';
 
 /** What a debug stop of the core was for; the VMM turns it into a `debug` exit. */
 export type CpuDebugEvent =
   | { kind: 'breakpoint'; linear: number }
   | { kind: 'exception'; vector: number; errorCode: number }
   | { kind: 'software-interrupt'; vector: number }
-  | { kind: 'mode-change'; from: CpuMode; to: CpuMode }
+  /** The CPU mode changed, or paging was turned on or off (`paging`, present only then), or both. */
+  | { kind: 'mode-change'; from: CpuMode; to: CpuMode; paging?: 'on' | 'off' }
   | { kind: 'magic-breakpoint' };
 
 export interface CpuDebugConfig {
@@ -179,8 +180,11 @@ export function stepWithDebug(cpu: Cpu): void {
     return;
   }
   const before = cpu.mode();
+  const pagingBefore = cpu.cr0 & CR0_PG;
   cpu.step();
   d.skipping = false;
   const after = cpu.mode();
-  if (after !== before) cpu.debugStop({ kind: 'mode-change', from: before, to: after });
+  const pagingAfter = cpu.cr0 & CR0_PG;
+  if (pagingAfter !== pagingBefore) cpu.debugStop({ kind: 'mode-change', from: before, to: after, paging: pagingAfter ? 'on' : 'off' });
+  else if (after !== before) cpu.debugStop({ kind: 'mode-change', from: before, to: after });
 }

@@ -17,7 +17,7 @@ export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
     default: false,
   })),
   { filter: 'triple-fault', label: 'Triple fault', description: 'Stop when the CPU shuts down (shown before the fatal instruction)', default: true },
-  { filter: 'mode-change', label: 'CPU mode changes', description: 'Stop after every change of mode: real, big real, protected 16/32, vm86, long', default: false },
+  { filter: 'mode-change', label: 'CPU mode changes', description: 'Stop after every change of mode (real, big real, protected 16/32, vm86, long) and when paging is turned on or off', default: false },
   {
     filter: 'software-interrupt',
     label: 'Software interrupts (INT n)',

@@ -145,7 +145,9 @@ export function describeCause(cause: DebugCause): StopReport {
       };
     }
     case 'mode-change': {
-      const text = `Mode change: ${modeName(cause.from)} → ${modeName(cause.to)}`;
+      const paging = cause.paging ? `paging ${cause.paging}` : '';
+      const modes = cause.from !== cause.to ? `${modeName(cause.from)} → ${modeName(cause.to)}` : '';
+      const text = `Mode change: ${[modes, paging].filter((t) => t !== '').join(', ')}${cause.from === cause.to ? ` (${modeName(cause.to)})` : ''}`;
       return { reason: 'exception', description: text, exception: { id: 'mode change', description: text, breakMode: 'always' } };
     }
     case 'magic-breakpoint':

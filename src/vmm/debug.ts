@@ -75,5 +75,6 @@ export type DebugCause =
   | { kind: 'exception'; vector: number; errorCode: number }
   | { kind: 'software-interrupt'; vector: number }
   | { kind: 'io'; port: number; size: number; direction: 'in' | 'out'; value: number }
-  | { kind: 'mode-change'; from: CpuMode; to: CpuMode }
+  /** The CPU mode changed, or paging was turned on or off (`paging`, present only then), or both. */
+  | { kind: 'mode-change'; from: CpuMode; to: CpuMode; paging?: 'on' | 'off' }
   | { kind: 'magic-breakpoint' };

@@ -79,6 +79,17 @@ describe('debug adapter: paging', function () {
     assert.deepEqual(here.body?.instructions.map((i) => i.instruction), ['cli', 'xor ax, ax']);
   });
 
+  it('the mode-change filter stops when paging is turned on, after the MOV CR0', async () => {
+    const first = await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () => dc.setExceptionBreakpointsRequest({ filters: ['mode-change'] }));
+    assert.equal(first.body.description, 'Mode change: real mode → 16-bit protected mode');
+    const second = await waitStop(dc, dc.continueRequest({ threadId: 1 }));
+    assert.equal(second.body.description, 'Mode change: 16-bit protected mode → 32-bit protected mode');
+    const third = await waitStop(dc, dc.continueRequest({ threadId: 1 }));
+    assert.equal(third.body.description, 'Mode change: paging on (32-bit protected mode)');
+    assert.equal((await frames(dc))[0].line, g.line('paged'));
+    assert.match(await evaluate(dc, 'cr0 >> 31'), /\(1\)$/);
+  });
+
   it('a linear instruction breakpoint hits only through its own linear address', async () => {
     await launchWith(dc, { image: g.bin, symbols: [g.lst], stopOnEntry: 'bootsector' });
     const [bp] = await setInstructionBreakpoints([`0x${(routine + ALIAS).toString(16)}`]);
