@@ -135,6 +135,19 @@ describe('VS Code extension end to end (code-server, chromium)', function () {
     assert.equal(row0.slice(2).trim(), '', `row 0 is "${row0.trimEnd()}"`);
   });
 
+  step('the Disassembly view shows the code at CS:IP with the INT 10h before it', async () => {
+    const listing = fs.readFileSync(workspaceFile('build/boot.lst'), 'utf8');
+    const here = addressOf(listing, afterInt);
+    // An editor command: it needs a focused editor of a language the debugger supports.
+    await ui.activateTab('boot.asm');
+    await ui.focusEditor();
+    await ui.runCommand('Open Disassembly View');
+    const rows = await waitFor('the instruction at CS:IP in the Disassembly view', () => ui.disassemblyRows(), (r) => r.some((l) => /mov\s+dx,\s*0x3fd/.test(l)), 15000);
+    const at = rows.findIndex((l) => /mov\s+dx,\s*0x3fd/.test(l));
+    assert.match(rows[at], new RegExp(`0x0*${here.toString(16)}`, 'i'), `the row shows its address: ${rows[at]}`);
+    assert.match(rows[at - 1], /int\s+0x10/, `the row before is the INT 10h: ${rows[at - 1]}`);
+  });
+
   step('Open Memory at 0x7C00 shows the boot sector bytes', async () => {
     const image = fs.readFileSync(workspaceFile('build/boot.img'));
     const bytes = [...image.subarray(0, 16)].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');

@@ -208,8 +208,13 @@ export class Workbench {
 
   /** Click into the editor (keys go to the workbench only with focus there) and press a key. */
   async pressInEditor(key: string): Promise<void> {
-    await this.editor.locator('.view-lines').click();
+    await this.focusEditor();
     await this.page.keyboard.press(key);
+  }
+
+  /** Click into the active editor's text. */
+  async focusEditor(): Promise<void> {
+    await this.editor.locator('.view-lines').click();
   }
 
   /** The debug toolbar's action titles ("Continue (F5)", "Step Over (F10)", …); empty when no session. */
@@ -472,6 +477,14 @@ export class Workbench {
         .map((r) => r.text),
     );
     return rows;
+  }
+
+  /** The rows of the Disassembly view (address, bytes and instruction as shown), top to bottom. */
+  async disassemblyRows(): Promise<string[]> {
+    const rows = await this.page.locator('.disassembly-view .monaco-list-row').evaluateAll((els) =>
+      els.map((el) => ({ index: Number(el.getAttribute('data-index')), text: ((el as unknown as { innerText?: string }).innerText ?? '').replace(/\s+/g, ' ').trim() })),
+    );
+    return rows.sort((a, b) => a.index - b.index).map((r) => r.text);
   }
 
   /** The editor tabs' texts with white space removed ("boot.asm"; "boot.asmbuild" when a second boot.asm in build/ is open). */
