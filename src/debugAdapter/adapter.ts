@@ -13,7 +13,7 @@ import { generalRegisters, hex, segmentRegisters, StateNode, systemRegisters } f
 import { OutputChannel, RuntimeListener, VmexitRuntime } from './runtime';
 import type { StopReport } from './stopReasons';
 import { TableSymbols, SymbolService } from './symbolService';
-import { BreakpointRequest } from './breakpoints';
+import { BreakpointRequest, DataBreakpointRequest } from './breakpoints';
 import { customHandler } from './customRequests';
 import { deviceNodes } from './devicesView';
 import { systemRegister } from './systemRegisters';
@@ -668,20 +668,23 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   protected setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
     const rt = this.need(response);
     if (!rt) return;
-    const checked = args.breakpoints.map((bp) => {
+    const checked = args.breakpoints.map((bp): { problem: string } | { problem: null; request: DataBreakpointRequest } => {
       const m = /^(linear|physical):(\d+):(\d+)$/.exec(bp.dataId);
       if (!m) return { problem: `unknown data breakpoint id '${bp.dataId}'` };
       const space = m[1] === 'physical' ? ('physical' as const) : ('linear' as const);
-      const watch = { address: Number(m[2]), length: Number(m[3]), access: bp.accessType ?? 'write', physical: space === 'physical' };
-      return { problem: this.watchProblem(rt, { space, address: watch.address }, watch.length), watch };
+      const access = bp.accessType === 'readWrite' ? ('readwrite' as const) : (bp.accessType ?? 'write');
+      const watch = { address: Number(m[2]), length: Number(m[3]), access, physical: space === 'physical' };
+      const problem = this.watchProblem(rt, { space, address: watch.address }, watch.length);
+      return problem ? { problem } : { problem: null, request: { watch, condition: bp.condition, hitCondition: bp.hitCondition } };
     });
     // Only ranges that are guest memory now are armed (one bad range does not disarm the others).
-    rt.setWatchpoints(
-      checked.flatMap((c) =>
-        c.watch && !c.problem ? [{ ...c.watch, access: c.watch.access === 'readWrite' ? ('readwrite' as const) : c.watch.access }] : [],
+    const good = checked.flatMap((c) => (c.problem === null ? [c.request] : []));
+    const made = rt.setDataBreakpoints(good);
+    response.body = {
+      breakpoints: checked.map((c) =>
+        c.problem !== null ? { id: rt.breakpoints.allocateId(), verified: false, message: c.problem } : { id: made[good.indexOf(c.request)].id, verified: true },
       ),
-    );
-    response.body = { breakpoints: checked.map((c) => (c.problem ? { verified: false, message: c.problem } : { verified: true })) };
+    };
     this.sendResponse(response);
   }
 

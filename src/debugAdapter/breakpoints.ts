@@ -4,7 +4,26 @@
 // function breakpoints, the instruction breakpoints), each with its optional
 // condition, hit condition and log message, and a hit count. No DAP types.
 
+import type { Watchpoint } from '../vmm/debug';
+
 export type BreakpointGroup = string;
+
+/** What decides whether a hit stops the guest: a condition, a hit count, a log message. */
+export interface HitRules {
+  condition?: string;
+  hitCondition?: string;
+  logMessage?: string;
+  /** Hits so far (those whose condition held). */
+  hits: number;
+}
+
+/** A data breakpoint: the watchpoint armed in the VMM and its hit rules. */
+export interface DataBreakpoint extends HitRules {
+  id: number;
+  watch: Watchpoint;
+}
+
+export type DataBreakpointRequest = Omit<DataBreakpoint, 'id' | 'hits'>;
 
 export type BreakpointSpace = 'linear' | 'physical';
 

@@ -7,11 +7,11 @@
 // restart (cold) and terminate. It reports through a RuntimeListener.
 
 import * as fs from 'node:fs';
-import { GuestDebugConfig, PortRange, Watchpoint } from '../vmm/debug';
+import { DebugCause, GuestDebugConfig, PortRange, Watchpoint } from '../vmm/debug';
 import { CpuMode, Regs, Sregs, translateLinear } from '../vmm/inspect';
 import { MachineEvent, PcMachine } from '../vmm/pc';
 import type { Vcpu } from '../vmm/vcpu';
-import { Breakpoint, BreakpointRequest, BreakpointTable } from './breakpoints';
+import { Breakpoint, BreakpointRequest, BreakpointTable, DataBreakpoint, DataBreakpointRequest, HitRules } from './breakpoints';
 import { isExpressionError, parseHitCondition } from './expression';
 import { Bitness, decodeOne, DecodedInstruction } from './disassembler';
 import { describeCause, StopReport } from './stopReasons';
@@ -115,7 +115,7 @@ export class VmexitRuntime {
   private serial: OutputSink;
   private debugcon: OutputSink;
   readonly breakpoints = new BreakpointTable();
-  private watchpoints: Watchpoint[] = [];
+  private dataBreakpoints: DataBreakpoint[] = [];
   private filters: ExceptionFilters = {
     exceptions: [],
     softwareInterrupts: [],
@@ -213,9 +213,16 @@ export class VmexitRuntime {
     return made;
   }
 
-  setWatchpoints(watchpoints: Watchpoint[]): void {
-    this.watchpoints = watchpoints;
+  /** Replace the data breakpoints; one that stays as it was (place, access, condition, hit condition) keeps its id and hit count. */
+  setDataBreakpoints(requests: readonly DataBreakpointRequest[]): DataBreakpoint[] {
+    const old = this.dataBreakpoints;
+    const same = (a: Watchpoint, b: Watchpoint): boolean => a.address === b.address && a.length === b.length && a.access === b.access && !a.physical === !b.physical;
+    this.dataBreakpoints = requests.map((r) => {
+      const kept = old.find((o) => same(o.watch, r.watch) && o.condition === r.condition && o.hitCondition === r.hitCondition);
+      return { ...r, id: kept?.id ?? this.breakpoints.allocateId(), hits: kept?.hits ?? 0 };
+    });
     this.arm();
+    return this.dataBreakpoints;
   }
 
   setExceptionFilters(filters: ExceptionFilters): void {
@@ -229,7 +236,7 @@ export class VmexitRuntime {
     return {
       breakpoints: bps,
       physicalBreakpoints: this.breakpoints.addresses('physical'),
-      watchpoints: this.watchpoints,
+      watchpoints: this.dataBreakpoints.map((d) => d.watch),
       exceptions: this.filters.exceptions,
       softwareInterrupts: this.filters.softwareInterrupts,
       ioPorts: this.filters.ioPorts,
@@ -393,6 +400,7 @@ export class VmexitRuntime {
     this.temp = null;
     this.flushOutput();
     this.breakpoints.resetHitCounts();
+    for (const d of this.dataBreakpoints) d.hits = 0;
     this.create();
     this.start();
   }
@@ -546,6 +554,7 @@ export class VmexitRuntime {
           if (user.length === 0) return 'continue'; // the temporary breakpoint, inside a deeper frame
           return this.userBreakpointHit(user) ?? 'continue';
         }
+        if (cause.kind === 'watchpoint') return this.dataBreakpointHit(cause);
         return { kind: 'stop', report: describeCause(cause) };
       }
     }
@@ -556,30 +565,9 @@ export class VmexitRuntime {
     const hitIds: number[] = [];
     let conditionError: string | null = null;
     for (const b of list) {
-      if (b.condition && b.condition.trim() !== '') {
-        try {
-          if (!this.expressions) throw new Error('no expression evaluator');
-          if (!this.expressions.condition(b.condition)) continue;
-        } catch (e) {
-          conditionError = `Breakpoint condition '${b.condition}' could not be evaluated: ${e instanceof Error ? e.message : String(e)}`;
-          hitIds.push(b.id);
-          continue;
-        }
-      }
-      b.hits++;
-      if (b.hitCondition && b.hitCondition.trim() !== '') {
-        const hit = parseHitCondition(b.hitCondition);
-        if (isExpressionError(hit)) {
-          conditionError = hit.error;
-          hitIds.push(b.id);
-          continue;
-        }
-        if (!hit(b.hits)) continue;
-      }
-      if (b.logMessage !== undefined && b.logMessage !== '') {
-        this.listener.output('log', `${this.interpolate(b.logMessage)}\n`);
-        continue;
-      }
+      const verdict = this.checkHit(b);
+      if (verdict === 'go on') continue;
+      if (verdict !== 'stop') conditionError = verdict.error;
       hitIds.push(b.id);
     }
     if (hitIds.length === 0) return null;
@@ -587,6 +575,45 @@ export class VmexitRuntime {
       kind: 'stop',
       report: { reason: 'breakpoint', description: conditionError ? 'Breakpoint (condition error)' : 'Breakpoint', text: conditionError ?? undefined, hitBreakpointIds: hitIds },
     };
+  }
+
+  /**
+   * One hit of a breakpoint or data breakpoint: its condition, then its hit
+   * count (counted only when the condition holds), then its log message
+   * (printed, and the guest goes on). A condition that cannot be evaluated
+   * stops, saying why.
+   */
+  private checkHit(b: HitRules): 'stop' | 'go on' | { error: string } {
+    if (b.condition && b.condition.trim() !== '') {
+      try {
+        if (!this.expressions) throw new Error('no expression evaluator');
+        if (!this.expressions.condition(b.condition)) return 'go on';
+      } catch (e) {
+        return { error: `Breakpoint condition '${b.condition}' could not be evaluated: ${e instanceof Error ? e.message : String(e)}` };
+      }
+    }
+    b.hits++;
+    if (b.hitCondition && b.hitCondition.trim() !== '') {
+      const hit = parseHitCondition(b.hitCondition);
+      if (isExpressionError(hit)) return { error: hit.error };
+      if (!hit(b.hits)) return 'go on';
+    }
+    if (b.logMessage !== undefined && b.logMessage !== '') {
+      this.listener.output('log', `${this.interpolate(b.logMessage)}\n`);
+      return 'go on';
+    }
+    return 'stop';
+  }
+
+  /** A data breakpoint fired: its condition and hit count decide; the stop tells the access. */
+  private dataBreakpointHit(cause: Extract<DebugCause, { kind: 'watchpoint' }>): Outcome | 'continue' {
+    const data = this.dataBreakpoints.find((d) => d.watch === cause.watch);
+    const report = describeCause(cause);
+    if (!data) return { kind: 'stop', report };
+    const verdict = this.checkHit(data);
+    if (verdict === 'go on') return 'continue';
+    if (verdict !== 'stop') report.text = `${verdict.error}\n${report.text ?? ''}`;
+    return { kind: 'stop', report: { ...report, hitBreakpointIds: [data.id] } };
   }
 
   private interpolate(message: string): string {

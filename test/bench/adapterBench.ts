@@ -114,7 +114,7 @@ function runArmed(image: string, armed: Armed): Promise<number> {
     runtime.create();
     runtime.setExceptionFilters({ ...NOTHING, magicBreakpoint: armed.magic });
     runtime.setBreakpoints('bench', armed.breakpoints);
-    runtime.setWatchpoints(armed.watchpoints);
+    runtime.setDataBreakpoints(armed.watchpoints.map((watch) => ({ watch })));
     t0 = performance.now();
     runtime.start();
   });

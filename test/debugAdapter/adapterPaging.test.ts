@@ -121,4 +121,26 @@ describe('debug adapter: paging', function () {
     await dc.continueRequest({ threadId: 1 });
     assert.equal(await exited, 5);
   });
+
+  it('data breakpoints honour a hit count and a condition', async () => {
+    await launchWith(dc, { image: g.bin, symbols: [g.lst], stopOnEntry: 'bootsector' });
+    const info = await dc.dataBreakpointInfoRequest({ name: 'lin:0x401000', asAddress: true, bytes: 4, frameId: 0 });
+    const dataId = info.body.dataId ?? '';
+    // The second write only.
+    const set = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId, accessType: 'write', hitCondition: '2' }] });
+    const hit = await waitStop(dc, dc.continueRequest({ threadId: 1 }));
+    assert.equal(hit.body.reason, 'data breakpoint');
+    assert.deepEqual(hit.body.hitBreakpointIds, [set.body.breakpoints[0].id]);
+    assert.equal((await frames(dc))[0].line, g.line('second_write') + 1);
+    // A condition on the value written, from a fresh start: only the first write has it.
+    const again = await waitStop(dc, dc.restartRequest({}));
+    assert.equal(again.body.reason, 'entry');
+    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId, accessType: 'write', condition: 'dword [0x401000] == 0x11111111' }] });
+    const first = await waitStop(dc, dc.continueRequest({ threadId: 1 }));
+    assert.equal((await frames(dc))[0].line, g.line('first_write') + 1);
+    assert.match(first.body.text ?? '', /0x11111111/);
+    const exited = new Promise<number>((resolve) => dc.once('exited', (e: DebugProtocol.ExitedEvent) => resolve(e.body.exitCode)));
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal(await exited, 5, 'the second write does not stop');
+  });
 });
