@@ -8,10 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { assemble, Guest, prepare, startClient, waitStop } from './dapHarness';
+import { adapterHooks, assemble, Guest, waitStop } from './dapHarness';
 
 let work = '';
-let cleanup = (): void => {};
 
 async function topFrame(dc: DebugClient): Promise<DebugProtocol.StackFrame> {
   const st = await dc.stackTraceRequest({ threadId: 1 });
@@ -35,22 +34,13 @@ describe('debug adapter (DAP over stdio)', function () {
   let dc: DebugClient;
   let boot: Guest;
 
-  before(function () {
-    this.timeout(120000);
-    const p = prepare();
-    work = p.dir;
-    cleanup = p.cleanup;
-    boot = assemble(work, 'boot');
-  });
-
-  after(() => cleanup());
-
-  beforeEach(async () => {
-    dc = await startClient();
-  });
-
-  afterEach(async () => {
-    await dc.stop();
+  adapterHooks({
+    guests: (dir) => {
+      work = dir;
+      boot = assemble(dir, 'boot');
+    },
+    client: (c) => (dc = c),
+    current: () => dc,
   });
 
   it('stops on entry at the boot sector, 0000:7C00, mapped to the listing', async () => {

@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { assemble, errorOf, Guest, launchWith, prepare, startClient } from './dapHarness';
+import { adapterHooks, assemble, errorOf, Guest, launchWith } from './dapHarness';
 
 interface Node {
   name: string;
@@ -40,25 +40,8 @@ function chord(codes: string[]): { code: string; down: boolean }[] {
 describe('debug adapter: requests for the extension (keys, stats, machine tree)', function () {
   this.timeout(30000);
   let dc: DebugClient;
-  let cleanup = (): void => {};
   let g: Guest;
-
-  before(function () {
-    this.timeout(120000);
-    const p = prepare();
-    cleanup = p.cleanup;
-    g = assemble(p.dir, 'keys');
-  });
-
-  after(() => cleanup());
-
-  beforeEach(async () => {
-    dc = await startClient();
-  });
-
-  afterEach(async () => {
-    await dc.stop();
-  });
+  adapterHooks({ guests: (dir) => (g = assemble(dir, 'keys')), client: (c) => (dc = c), current: () => dc });
 
   it('presses keys by code, counts instructions while running, and reboots on Ctrl+Alt+Del', async () => {
     const serial: string[] = [];

@@ -5,30 +5,13 @@
 import { strict as assert } from 'node:assert';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { assemble, frames, Guest, launchWith, prepare, startClient, waitStop } from './dapHarness';
+import { adapterHooks, assemble, frames, Guest, launchWith, startClient, waitStop } from './dapHarness';
 
 describe('debug adapter: far and interrupt frames, stepping through INT n', function () {
   this.timeout(30000);
   let dc: DebugClient;
-  let cleanup = (): void => {};
   let g: Guest;
-
-  before(function () {
-    this.timeout(120000);
-    const p = prepare();
-    cleanup = p.cleanup;
-    g = assemble(p.dir, 'frames');
-  });
-
-  after(() => cleanup());
-
-  beforeEach(async () => {
-    dc = await startClient();
-  });
-
-  afterEach(async () => {
-    await dc.stop();
-  });
+  adapterHooks({ guests: (dir) => (g = assemble(dir, 'frames')), client: (c) => (dc = c), current: () => dc });
 
   it('shows the caller of a far procedure called by CALL ptr16:16 (9A) and by CALL FAR [mem] (FF /3)', async () => {
     await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () =>

@@ -6,10 +6,9 @@
 import { strict as assert } from 'node:assert';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { assemble, Guest, launchWith, prepare, startClient, waitStop } from './dapHarness';
+import { adapterHooks, assemble, Guest, launchWith, waitStop } from './dapHarness';
 
 let work = '';
-let cleanup = (): void => {};
 
 async function evaluate(dc: DebugClient, expression: string): Promise<string> {
   return (await dc.evaluateRequest({ expression, context: 'repl' })).body.result;
@@ -24,22 +23,13 @@ describe('debug adapter: guests and breakpoint kinds', function () {
   let dc: DebugClient;
   let boot: Guest;
 
-  before(function () {
-    this.timeout(120000);
-    const p = prepare();
-    work = p.dir;
-    cleanup = p.cleanup;
-    boot = assemble(work, 'boot');
-  });
-
-  after(() => cleanup());
-
-  beforeEach(async () => {
-    dc = await startClient();
-  });
-
-  afterEach(async () => {
-    await dc.stop();
+  adapterHooks({
+    guests: (dir) => {
+      work = dir;
+      boot = assemble(dir, 'boot');
+    },
+    client: (c) => (dc = c),
+    current: () => dc,
   });
 
   it('shows big real mode: DS selector 0 with a 4 GiB hidden limit, and stops on mode changes', async () => {

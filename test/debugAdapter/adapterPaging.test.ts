@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { assemble, evaluate, frames, Guest, launchWith, prepare, startClient, waitStop } from './dapHarness';
+import { adapterHooks, assemble, evaluate, frames, Guest, launchWith, waitStop } from './dapHarness';
 
 const ALIAS = 0x400000 - 0x7000;
 
@@ -15,25 +15,8 @@ describe('debug adapter: paging', function () {
   this.timeout(30000);
   let dc: DebugClient;
   let g: Guest;
-  let cleanup = (): void => {};
   let routine = 0;
-
-  before(function () {
-    this.timeout(120000);
-    const p = prepare();
-    cleanup = p.cleanup;
-    g = assemble(p.dir, 'paged');
-  });
-
-  after(() => cleanup());
-
-  beforeEach(async () => {
-    dc = await startClient();
-  });
-
-  afterEach(async () => {
-    await dc.stop();
-  });
+  adapterHooks({ guests: (dir) => (g = assemble(dir, 'paged')), client: (c) => (dc = c), current: () => dc });
 
   async function topLinear(): Promise<number> {
     return Number((await frames(dc))[0].instructionPointerReference);

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { assemble, errorOf, Guest, launchWith, prepare, startClient, waitStop } from './dapHarness';
+import { adapterHooks, assemble, errorOf, Guest, launchWith, waitStop } from './dapHarness';
 
 interface RowChange {
   row: number;
@@ -31,25 +31,8 @@ function sleep(ms: number): Promise<void> {
 describe('debug adapter: screen events and the framebuffer', function () {
   this.timeout(30000);
   let dc: DebugClient;
-  let cleanup = (): void => {};
   let g: Guest;
-
-  before(function () {
-    this.timeout(120000);
-    const p = prepare();
-    cleanup = p.cleanup;
-    g = assemble(p.dir, 'screen');
-  });
-
-  after(() => cleanup());
-
-  beforeEach(async () => {
-    dc = await startClient();
-  });
-
-  afterEach(async () => {
-    await dc.stop();
-  });
+  adapterHooks({ guests: (dir) => (g = assemble(dir, 'screen')), client: (c) => (dc = c), current: () => dc });
 
   it('sends changed text rows at most every 100 ms while running, then a mode 13h notice, then nothing while the screen stays', async () => {
     const events: { at: number; body: ScreenBody }[] = [];

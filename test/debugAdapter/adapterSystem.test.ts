@@ -6,31 +6,20 @@
 import { strict as assert } from 'node:assert';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { assemble, errorOf, evaluate, Guest, launchWith, prepare, startClient, waitStop } from './dapHarness';
+import { adapterHooks, assemble, errorOf, evaluate, Guest, launchWith, waitStop } from './dapHarness';
 
 describe('debug adapter: system registers in expressions, error paths', function () {
   this.timeout(30000);
   let dc: DebugClient;
-  let cleanup = (): void => {};
   let bigreal: Guest;
   let boot: Guest;
-
-  before(function () {
-    this.timeout(120000);
-    const p = prepare();
-    cleanup = p.cleanup;
-    bigreal = assemble(p.dir, 'bigreal');
-    boot = assemble(p.dir, 'boot');
-  });
-
-  after(() => cleanup());
-
-  beforeEach(async () => {
-    dc = await startClient();
-  });
-
-  afterEach(async () => {
-    await dc.stop();
+  adapterHooks({
+    guests: (dir) => {
+      bigreal = assemble(dir, 'bigreal');
+      boot = assemble(dir, 'boot');
+    },
+    client: (c) => (dc = c),
+    current: () => dc,
   });
 
   it('evaluates cr0, efer, dr0-dr7, gdtr/idtr base and limit and the hidden segment caches, also in conditions', async () => {

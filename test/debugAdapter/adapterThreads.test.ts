@@ -5,7 +5,7 @@
 
 import { strict as assert } from 'node:assert';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
-import { assemble, errorOf, Guest, launchWith, prepare, startClient, waitStop } from './dapHarness';
+import { adapterHooks, assemble, errorOf, Guest, launchWith, waitStop } from './dapHarness';
 
 async function threadNames(dc: DebugClient): Promise<[number, string][]> {
   return (await dc.threadsRequest()).body.threads.map((t) => [t.id, t.name]);
@@ -23,24 +23,7 @@ describe('debug adapter: vCPUs as threads', function () {
   this.timeout(30000);
   let dc: DebugClient;
   let g: Guest;
-  let cleanup = (): void => {};
-
-  before(function () {
-    this.timeout(120000);
-    const p = prepare();
-    cleanup = p.cleanup;
-    g = assemble(p.dir, 'smp2');
-  });
-
-  after(() => cleanup());
-
-  beforeEach(async () => {
-    dc = await startClient();
-  });
-
-  afterEach(async () => {
-    await dc.stop();
-  });
+  adapterHooks({ guests: (dir) => (g = assemble(dir, 'smp2')), client: (c) => (dc = c), current: () => dc });
 
   it('lists one thread per vCPU with its state, before and after the Start-up IPI', async () => {
     const first = await launchWith(dc, { image: g.bin, symbols: [g.lst], cpus: 2, stopOnEntry: 'bootsector' });

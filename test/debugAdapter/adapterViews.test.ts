@@ -6,10 +6,9 @@
 import { strict as assert } from 'node:assert';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { assemble, launchWith, prepare, startClient, waitStop } from './dapHarness';
+import { adapterHooks, assemble, launchWith, waitStop } from './dapHarness';
 
 let work = '';
-let cleanup = (): void => {};
 
 async function scope(dc: DebugClient, name: string): Promise<number> {
   const scopes = await dc.scopesRequest({ frameId: 0 });
@@ -48,22 +47,7 @@ describe('debug adapter: state views and vmexit requests', function () {
   this.timeout(30000);
   let dc: DebugClient;
 
-  before(function () {
-    this.timeout(120000);
-    const p = prepare();
-    work = p.dir;
-    cleanup = p.cleanup;
-  });
-
-  after(() => cleanup());
-
-  beforeEach(async () => {
-    dc = await startClient();
-  });
-
-  afterEach(async () => {
-    await dc.stop();
-  });
+  adapterHooks({ guests: (dir) => (work = dir), client: (c) => (dc = c), current: () => dc });
 
   it('decodes the GDT, the IDT gates, the LDT and the TSS in protected mode, and explains #GP with exceptionInfo', async () => {
     const g = assemble(work, 'pmode');

@@ -28,6 +28,31 @@ export function prepare(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * The hooks every adapter suite shares, called inside its describe(): the
+ * adapter built and a scratch folder made once (`guests` assembles the
+ * suite's guests there; the folder is removed after the suite), and a
+ * DebugClient on a fresh adapter process for each test (`client` hands it
+ * to the suite), stopped after the test (`current`: the suite's client
+ * then, should a test have started another).
+ */
+export function adapterHooks(hooks: { guests: (dir: string) => void; client: (dc: DebugClient) => void; current: () => DebugClient }): void {
+  let cleanup = (): void => {};
+  before(function () {
+    this.timeout(120000);
+    const p = prepare();
+    cleanup = p.cleanup;
+    hooks.guests(p.dir);
+  });
+  after(() => cleanup());
+  beforeEach(async () => {
+    hooks.client(await startClient());
+  });
+  afterEach(async () => {
+    await hooks.current().stop();
+  });
+}
+
 export function assemble(dir: string, name: string): Guest {
   const asm = path.join(dir, `${name}.asm`);
   fs.copyFileSync(path.join(__dirname, 'guests', `${name}.asm`), asm);
