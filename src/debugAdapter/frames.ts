@@ -19,7 +19,11 @@
 // - Hardware interrupt frames: the same triple, wherever CS:IP points, when
 //   an IRQ is in service at the PIC (its ISR bit set, not yet acknowledged
 //   with an EOI) and its vector leads into the handler's code segment; the
-//   frame is named after the IRQ.
+//   frame is named after the IRQ. After the handler's EOI (its tail: pops
+//   and IRET) the IRQ is no longer in service; the triple is then taken
+//   when its FLAGS have IF set (a hardware interrupt is only taken so), its
+//   CS:IP is code the symbols cover, and some IRQ's vector leads into the
+//   handler's segment; the frame is named 'via interrupt'.
 // - Return addresses the symbols explain: when neither proves a caller (a
 //   routine without a frame pointer, as most boot code is), the top of the
 //   stack (RETURN_SCAN_WORDS) is searched for near return addresses into
@@ -40,7 +44,7 @@ export interface Frame {
   offset: number;
   bitness: 16 | 32 | 64;
   /** How the frame was reached from the one above it (undefined for the current instruction). */
-  via?: 'call' | 'far call' | `INT ${string}` | `IRQ ${number}`;
+  via?: 'call' | 'far call' | 'interrupt' | `INT ${string}` | `IRQ ${number}`;
 }
 
 const MAX_FRAMES = 32;
@@ -131,14 +135,16 @@ class FrameWalker {
     return { cs: (b[2] as number) | ((b[3] as number) << 8), size };
   }
 
-  /** IRQs in service at the PIC pair (highest priority first) with their vectors. */
-  private irqsInService(): { irq: number; vector: number }[] {
+  /** IRQs at the PIC pair (highest priority first) with their vectors: those in service, or all of them. */
+  private irqs(inServiceOnly: boolean): { irq: number; vector: number }[] {
     const { master, slave } = describeDevices(this.rt.machine).pic;
+    const masterIsr = inServiceOnly ? master.isr : 0xff;
+    const slaveIsr = inServiceOnly ? slave.isr : 0xff;
     const out: { irq: number; vector: number }[] = [];
     for (let i = 0; i < 8; i++) {
-      if (i === 2 && slave.isr) {
-        for (let j = 0; j < 8; j++) if (slave.isr & (1 << j)) out.push({ irq: 8 + j, vector: (slave.vectorBase + j) & 0xff });
-      } else if (master.isr & (1 << i)) out.push({ irq: i, vector: (master.vectorBase + i) & 0xff });
+      if (i === 2 && slaveIsr) {
+        for (let j = 0; j < 8; j++) if (slaveIsr & (1 << j)) out.push({ irq: 8 + j, vector: (slave.vectorBase + j) & 0xff });
+      } else if (masterIsr & (1 << i)) out.push({ irq: i, vector: (master.vectorBase + i) & 0xff });
     }
     return out;
   }
@@ -164,9 +170,14 @@ class FrameWalker {
         this.push(ctx, ip, `INT ${intAt[1].toString(16).toUpperCase().padStart(2, '0')}h`);
         return ctx;
       }
-      const irq = this.irqsInService().find((x) => leadsHere(x.vector));
+      const irq = this.irqs(true).find((x) => leadsHere(x.vector));
       if (irq) {
         this.push(ctx, ip, `IRQ ${irq.irq}`);
+        return ctx;
+      }
+      // After the EOI: IF was set, the code is the user's, an IRQ leads here.
+      if (flags & 0x200 && this.rt.lineLookup((base + ip) >>> 0) && this.irqs(false).some((x) => leadsHere(x.vector))) {
+        this.push(ctx, ip, 'interrupt');
         return ctx;
       }
     }

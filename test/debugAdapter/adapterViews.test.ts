@@ -219,6 +219,15 @@ describe('debug adapter: state views and vmexit requests', function () {
     assert.match(st[1].name, / via IRQ 0$/);
   });
 
+  it('still shows the interrupted code after the handler\'s EOI (no IRQ in service any more)', async () => {
+    const g = assemble(work, 'stepirq');
+    await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () => dc.setBreakpointsRequest({ source: { path: g.asm }, breakpoints: [{ line: g.line('irq0_done') }] }));
+    const st = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+    assert.equal(st.length, 2, st.map((f) => f.name).join(' | '));
+    assert.ok(st[1].line > g.line('ready') && st[1].line <= g.line('ready') + 4, `interrupted at line ${st[1].line}`);
+    assert.match(st[1].name, / via interrupt$/);
+  });
+
   it('types into the guest over serial and the keyboard with vmexit.input', async () => {
     const g = assemble(work, 'echo');
     const serial: string[] = [];

@@ -36,6 +36,7 @@ irq0:
         inc     word [counter]
         mov     al, 0x20
         out     0x20, al
+irq0_done:
         iret
 counter:
         dw      0
