@@ -198,7 +198,7 @@ describe('VS Code extension end to end (code-server, chromium)', function () {
     await ui.toolbar('Pause');
     await ui.waitStopped();
     // FS keeps the 4 GiB limit the protected-mode load gave its hidden cache.
-    assert.equal(await ui.variable(['Segments', 'fs', 'limit']), '0xFFFFFFFF');
+    assert.equal(await waitFor('the FS limit', () => ui.variable(['Segments', 'fs', 'limit']), (v) => v === '0xFFFFFFFF', 40000), '0xFFFFFFFF');
     const mode = await ui.treePath('x86 Machine', ['vCPU 0', 'Mode']);
     assert.equal(mode.text, 'Mode big real mode');
   });

@@ -86,6 +86,9 @@ const QUIET_SETTINGS = {
   'editor.glyphMargin': true,
   'debug.openDebug': 'openOnDebugBreak',
   'debug.toolBarLocation': 'floating',
+  // Sticky tree headers repeat a row (same data-index) above the list, which
+  // makes a row's locator ambiguous; the tests read and click real rows only.
+  'workbench.tree.enableStickyScroll': false,
 };
 
 export interface ServerOptions {

@@ -34,8 +34,8 @@ async function main(): Promise<void> {
   const log = path.join(base, 'code-server.log');
   fs.writeFileSync(log, '');
   console.log(`[try] starting code-server on 127.0.0.1:${port} (log: ${log})`);
-  // Minimap and the like stay on for people; only the pop-ups go.
-  const server = await startServer(install, { profile, workspace, port, vsix: vsixPath, log, settings: { 'editor.minimap.enabled': true } });
+  // Minimap, sticky tree headers and the like stay on for people; only the pop-ups go.
+  const server = await startServer(install, { profile, workspace, port, vsix: vsixPath, log, settings: { 'editor.minimap.enabled': true, 'workbench.tree.enableStickyScroll': true } });
 
   const url = `${server.url}?folder=${encodeURIComponent(workspace)}`;
   console.log('');

@@ -40,6 +40,14 @@ export async function waitFor<T>(what: string, read: () => Promise<T>, accept: (
   }
 }
 
+/**
+ * How long a click on a tree row may wait for it. Short: a view that
+ * refreshes (the Variables view when the guest resumes) replaces its rows,
+ * and the caller's own wait should try again rather than spend its whole
+ * time on a row that is gone.
+ */
+const ROW_CLICK_MS = 3000;
+
 export class Workbench {
   constructor(readonly page: Page) {}
 
@@ -323,7 +331,7 @@ export class Workbench {
     const pane = await this.focusPane(paneTitle);
     const rowAt = (r: TreeRow): Locator => pane.locator(`.monaco-list-row[data-index="${r.index}"]`);
     for (const r of await this.treeRows(pane)) {
-      if (r.level === 1 && r.expanded === true && !startsWithWord(r.text, names[0])) await rowAt(r).locator('.monaco-tl-twistie').click();
+      if (r.level === 1 && r.expanded === true && !startsWithWord(r.text, names[0])) await rowAt(r).locator('.monaco-tl-twistie').click({ timeout: ROW_CLICK_MS });
     }
     // The parent of the row looked for (a virtual root above the first level).
     let parent: TreeRow = { index: -1, level: 0, text: '', expanded: true };
@@ -335,10 +343,14 @@ export class Workbench {
       const seen = new Map<number, TreeRow>();
       const under = parent;
       let lastSeen = -1;
+      let lastRows: TreeRow[] = [];
       row = await waitFor(
         `"${want.join(' › ')}" in ${paneTitle}`,
         async () => {
           const rows = await this.treeRows(pane);
+          lastRows = rows;
+          // The tree changed under us (a refresh at a stop, a row expanded): start over.
+          if (rows.some((r) => seen.has(r.index) && (seen.get(r.index)?.text !== r.text || seen.get(r.index)?.level !== r.level))) seen.clear();
           for (const r of rows) seen.set(r.index, r);
           const found = childOf(seen, under, names[depth]);
           // Taken only while rendered, so that it can be clicked.
@@ -352,11 +364,15 @@ export class Workbench {
         },
         (r) => r !== undefined,
         timeout,
-      );
+      ).catch((e: unknown) => {
+        // Say what the tree showed, for a failure that does not happen again.
+        const shown = lastRows.map((r) => `${r.index}/${r.level} ${r.text.slice(0, 30)}`).join(' | ');
+        throw new Error(`${e instanceof Error ? e.message : String(e)}; rows on screen: ${shown || 'none'}`);
+      });
       if (!row) break;
       if (depth < names.length - 1 && row.expanded === false) {
         const at = row;
-        await rowAt(at).locator('.monaco-tl-twistie').click();
+        await rowAt(at).locator('.monaco-tl-twistie').click({ timeout: ROW_CLICK_MS });
         row = await waitFor(
           `"${names[depth]}" to expand`,
           async () => (await this.treeRows(pane)).find((r) => r.index === at.index),
