@@ -157,7 +157,7 @@ export function stepWithDebug(cpu: Cpu): void {
   const d = cpu.debug;
   const linear = (cpu.segBase[CS] + cpu.eip) >>> 0;
   // Where the instruction is in physical memory, for physical breakpoints (a page walk without side effects).
-  const physical = d.hasPhysicalBreakpoints ? cpu.codePhysical(linear) : -1;
+  const physical = d.hasPhysicalBreakpoints ? cpu.physicalOf(linear) : -1;
   d.skipping = linear === d.skipAt;
   d.skipAt = -1;
   if (!d.skipping && d.hasBreakpoint(linear, physical)) {

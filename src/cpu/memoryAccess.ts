@@ -100,7 +100,7 @@ export class MemoryAccess extends LazyFlags {
   }
 
   /** The physical address `linear` reaches (paging, then A20), or -1 when it does not translate; no side effects. */
-  codePhysical(linear: number): number {
+  physicalOf(linear: number): number {
     const p = this.translatePeek(linear | 0);
     return p === null ? -1 : (p & this.a20Mask) >>> 0;
   }

@@ -34,7 +34,7 @@ import { KEY_SCAN_CODES } from '../devices/scancodes';
  * path, so they land where the guest's own would.
  */
 export function translateLinear(vcpu: Vcpu, linear: number): number | null {
-  const p = vcpu.cpu.codePhysical(linear);
+  const p = vcpu.cpu.physicalOf(linear);
   return p < 0 ? null : p;
 }
 

@@ -201,11 +201,14 @@ export class Vcpu {
         return;
       }
       // Page by page: consecutive linear pages need not be consecutive in physical memory.
-      const end = w.address + w.length;
-      for (let at = w.address; at < end; at = (at & ~0xfff) + 0x1000) {
-        const chunkEnd = Math.min(end, (at & ~0xfff) + 0x1000);
-        const p = this.cpu.codePhysical(at);
+      const start = w.address >>> 0;
+      const end = start + w.length;
+      for (let at = start; at < end; ) {
+        const pageEnd = ((at & ~0xfff) >>> 0) + 0x1000;
+        const chunkEnd = Math.min(end, pageEnd);
+        const p = this.cpu.physicalOf(at);
         if (p >= 0) ranges.push({ index, start: p, end: p + (chunkEnd - at), read, write });
+        at = pageEnd;
       }
     });
     this.vm.memory.setWatches(ranges);

@@ -95,6 +95,16 @@ describe('guest debug', () => {
     assert.equal(ip(vm), CODE + 6, 'the writing instruction completed');
   });
 
+  it('watches a linear range across a page boundary, and arms one high in the address space', () => {
+    // mov word [0x1000], 0x1234 ; hlt — the second page of a range that starts at 0FFEh
+    const vm = vmWithCode([0xc7, 0x06, 0x00, 0x10, 0x34, 0x12, 0xf4]);
+    arm(vm, { watchpoints: [{ address: 0xc0000ffe, length: 4, access: 'write' }, { address: 0xffe, length: 4, access: 'write' }] });
+    const cause = causeOf(vm.vcpus[0].run(1000)) as Record<string, unknown>;
+    assert.equal(cause.kind, 'watchpoint');
+    assert.equal(cause.address, 0x1000);
+    assert.deepEqual(cause.watch, { address: 0xffe, length: 4, access: 'write' });
+  });
+
   it('reports a read watchpoint, and not for instruction fetches from the watched page', () => {
     // nop ; nop ; mov al, [0x7c80] ; hlt  — the watched byte shares the code page
     const vm = vmWithCode([0x90, 0x90, 0xa0, 0x80, 0x7c, 0xf4]);
