@@ -503,7 +503,8 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       // sector reads right while the CPU is still in real mode.
       const cpuBits = rt.codeBitness();
       const pc = rt.pc();
-      const bitness = (l: number): Bitness => (l === pc ? cpuBits : ((labelled ? this.symbols.addressToLine(l)?.bits : undefined) ?? cpuBits));
+      const fallback = this.referenceBitness(rt, args.memoryReference) ?? cpuBits;
+      const bitness = (l: number): Bitness => (l === pc ? cpuBits : ((labelled ? this.symbols.addressToLine(l)?.bits : undefined) ?? fallback));
       const cs = rt.sregs().cs;
       // The offset within CS when the address lies in it (how the code sees itself), else the address itself.
       const inCs = labelled && linear >= cs.base && linear - cs.base <= cs.limit;
@@ -540,6 +541,24 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
         }),
       };
     });
+  }
+
+  /**
+   * The code size a `selector:offset` reference names in protected mode: that
+   * code segment's (its descriptor's D and L bits); undefined for any other
+   * reference, which decodes as the current code.
+   */
+  private referenceBitness(rt: VmexitRuntime, reference: string): Bitness | undefined {
+    if (!this.evaluator) return undefined;
+    const mode = rt.mode();
+    if (mode === 'real' || mode === 'big-real' || mode === 'vm86') return undefined;
+    const m = /^\s*([^:[\]]+?)\s*:(?!:)/.exec(reference);
+    if (!m || /^(cs|ds|es|fs|gs|ss|phys|lin)$/i.test(m[1])) return undefined;
+    try {
+      return rt.descriptorBitness(Number(this.evaluator.evaluate(m[1]).value) & 0xffff);
+    } catch {
+      return undefined;
+    }
   }
 
   // ---- Breakpoints ----------------------------------------------------------------------

@@ -335,17 +335,29 @@ export class VmexitRuntime {
     return data.length;
   }
 
-  /** The base of the GDT/LDT descriptor a selector names, or undefined (null selector, beyond the limit, unreadable). */
-  descriptorBase(selector: number): number | undefined {
+  /** The 8 bytes of the GDT/LDT descriptor a selector names, or undefined (null selector, beyond the limit, unreadable). */
+  private descriptor(selector: number): number[] | undefined {
     const s = this.sregs();
     const table = selector & 4 ? s.ldtr : s.gdtr;
     const index = selector & 0xfff8;
     if ((selector & 4) === 0 && index === 0) return undefined;
     if (index + 7 > table.limit) return undefined;
     const b = this.readLinear((table.base + index) >>> 0, 8);
-    if (b.some((x) => x === null)) return undefined;
-    const d = b as number[];
-    return (d[2] | (d[3] << 8) | (d[4] << 16) | (d[7] << 24)) >>> 0;
+    return b.some((x) => x === null) ? undefined : (b as number[]);
+  }
+
+  /** The base of the GDT/LDT descriptor a selector names, or undefined. */
+  descriptorBase(selector: number): number | undefined {
+    const d = this.descriptor(selector);
+    return d && (d[2] | (d[3] << 8) | (d[4] << 16) | (d[7] << 24)) >>> 0;
+  }
+
+  /** The code size of the code segment a selector names (its L and D bits), or undefined when it names no code segment. */
+  descriptorBitness(selector: number): Bitness | undefined {
+    const d = this.descriptor(selector);
+    // A code segment: S set (bit 4) and the executable type bit (bit 3) of the access byte (SDM 3.4.5).
+    if (!d || (d[5] & 0x18) !== 0x18) return undefined;
+    return d[6] & 0x20 ? 64 : d[6] & 0x40 ? 32 : 16;
   }
 
   currentInstruction(): DecodedInstruction {

@@ -73,6 +73,17 @@ describe('debug adapter: paging', function () {
     assert.match(await evaluate(dc, 'cr0 >> 31'), /\(1\)$/);
   });
 
+  it('disassembles a selector:offset reference at the size of that code segment (no symbols)', async () => {
+    await launchWith(dc, { image: g.bin }, () => dc.setExceptionBreakpointsRequest({ filters: ['mode-change'] }));
+    const in32 = await waitStop(dc, dc.continueRequest({ threadId: 1 }));
+    assert.equal(in32.body.description, 'Mode change: 16-bit protected mode → 32-bit protected mode');
+    const text = async (reference: string): Promise<string[]> =>
+      ((await dc.disassembleRequest({ memoryReference: reference, instructionCount: 2 })).body?.instructions ?? []).map((i) => i.instruction);
+    assert.deepEqual(await text('0x18:0x7c00'), ['cli', 'xor ax, ax'], 'the 16-bit code segment at 18h');
+    assert.deepEqual(await text('0x08:0x7c00'), ['cli', 'xor eax, eax'], 'the 32-bit code segment at 08h');
+    assert.deepEqual(await text('0x7c00'), ['cli', 'xor eax, eax'], 'a plain address: as the current code');
+  });
+
   it('a linear instruction breakpoint hits only through its own linear address', async () => {
     await launchWith(dc, { image: g.bin, symbols: [g.lst], stopOnEntry: 'bootsector' });
     const [bp] = await setInstructionBreakpoints([`0x${(routine + ALIAS).toString(16)}`]);

@@ -74,6 +74,7 @@ gdt:
         dq      0
         dq      0x00cf9a000000ffff      ; 08h: code 32-bit, 4 GiB
         dq      0x00cf92000000ffff      ; 10h: data, 4 GiB
+        dq      0x00009a000000ffff      ; 18h: code 16-bit, 64 KiB (for the disassembler's test)
 gdt_desc:
         dw      gdt_desc - gdt - 1
         dd      gdt
