@@ -67,6 +67,9 @@ class PageBitmaps {
   }
 }
 
+/** The bitmap of a page without breakpoints. */
+const NO_BREAKPOINTS = new Uint8Array(4096);
+
 export class CpuDebug {
   private readonly linearBreakpoints = new PageBitmaps();
   private readonly physicalBreakpoints = new PageBitmaps();
@@ -89,6 +92,7 @@ export class CpuDebug {
   configure(config: CpuDebugConfig): void {
     this.linearBreakpoints.set(config.breakpoints);
     this.physicalBreakpoints.set(config.physicalBreakpoints ?? []);
+    this.hasPhysicalBreakpoints = this.physicalBreakpoints.size > 0;
     this.exceptions.fill(0);
     for (const v of config.exceptions) if (v >= 0 && v < 32) this.exceptions[v] = 1;
     this.softwareInterrupts.fill(0);
@@ -108,9 +112,7 @@ export class CpuDebug {
   }
 
   /** Physical breakpoints are armed: each instruction's physical address is needed too. */
-  get hasPhysicalBreakpoints(): boolean {
-    return this.physicalBreakpoints.size > 0;
-  }
+  hasPhysicalBreakpoints = false;
 
   /** A breakpoint on the code page at `linear`, which maps to `physical` (-1: not known). */
   hasBreakpointOnPage(linear: number, physical: number): boolean {
@@ -124,16 +126,14 @@ export class CpuDebug {
    * has one.
    */
   quietStretch(linear: number, physical: number): { first: number; last: number } | null {
-    const a = this.linearBreakpoints.page(linear);
-    const b = physical >= 0 ? this.physicalBreakpoints.page(physical) : null;
+    const a = this.linearBreakpoints.page(linear) ?? NO_BREAKPOINTS;
+    const b = (physical >= 0 ? this.physicalBreakpoints.page(physical) : null) ?? NO_BREAKPOINTS;
     const offset = linear & 0xfff;
-    if (a === null && b === null) return { first: 0, last: 0xfff };
-    const busy = (o: number): boolean => (a !== null && a[o] !== 0) || (b !== null && b[o] !== 0);
-    if (busy(offset)) return null;
+    if (a[offset] !== 0 || b[offset] !== 0) return null;
     let first = offset;
-    while (first > 0 && !busy(first - 1)) first--;
+    while (first > 0 && a[first - 1] === 0 && b[first - 1] === 0) first--;
     let last = offset;
-    while (last < 0xfff && !busy(last + 1)) last++;
+    while (last < 0xfff && a[last + 1] === 0 && b[last + 1] === 0) last++;
     return { first, last };
   }
 
