@@ -30,6 +30,9 @@
 //   code the symbols cover (a source line) that follow a near CALL; a direct
 //   CALL (E8) must also lead to at most 4 KiB before the code that was
 //   called, so code bytes or data above the stack are not taken for frames.
+// - Far calls and interrupts between code of different sizes (16-bit code
+//   calling a 32-bit code segment): the caller's size comes from its code
+//   segment's descriptor, and a far return address is read at that size.
 // - 64-bit code: the current frame only, for now.
 
 import { describeDevices } from '../vmm/inspect';
@@ -95,6 +98,17 @@ class FrameWalker {
     this.frames.push({ linear: (ctx.base + offset) >>> 0, cs: ctx.cs, offset, bitness: ctx.bitness, via });
   }
 
+  /**
+   * The code size of the code segment `cs` names: 16 in real mode; in
+   * protected mode its descriptor's (`fallback` when it cannot be read);
+   * undefined for 64-bit code, which this walker does not follow.
+   */
+  private codeSize(cs: number, fallback: 16 | 32): 16 | 32 | undefined {
+    if (this.realLike) return 16;
+    const bits = this.rt.descriptorBitness(cs) ?? fallback;
+    return bits === 64 ? undefined : bits;
+  }
+
   /** A return address at stack offset `at` (near, then far): the caller's context, or null. */
   private callReturn(at: number, ctx: CodeContext): CodeContext | null {
     const size: 2 | 4 = ctx.bitness === 16 ? 2 : 4;
@@ -104,14 +118,20 @@ class FrameWalker {
       this.push(ctx, ip, 'call');
       return ctx;
     }
-    const cs = this.read(at + size, 2);
-    if (cs === null) return null;
-    const base = this.segmentBase(cs);
-    if (base === undefined) return null;
-    const caller: CodeContext = { cs, base, bitness: ctx.bitness };
-    if (callEndingAt((l, n) => this.rt.readLinear(l, n), (base + ip) >>> 0, ip, ctx.bitness) === 'far') {
-      this.push(caller, ip, 'far call');
-      return caller;
+    // A far CALL pushed CS:IP at its own operand size, which is the caller's code size (no 66h
+    // prefix assumed): a 16-bit caller of 32-bit code left 2-byte IP and CS. Same size first.
+    for (const farSize of this.realLike ? ([2] as const) : size === 4 ? ([4, 2] as const) : ([2, 4] as const)) {
+      const farIp = this.read(at, farSize);
+      const cs = this.read(at + farSize, 2);
+      if (farIp === null || cs === null) continue;
+      const base = this.segmentBase(cs);
+      const bitness = this.codeSize(cs, ctx.bitness);
+      if (base === undefined || bitness === undefined || (!this.realLike && bitness !== farSize * 8)) continue;
+      const caller: CodeContext = { cs, base, bitness };
+      if (callEndingAt((l, n) => this.rt.readLinear(l, n), (base + farIp) >>> 0, farIp, bitness) === 'far') {
+        this.push(caller, farIp, 'far call');
+        return caller;
+      }
     }
     return null;
   }
@@ -164,7 +184,10 @@ class FrameWalker {
         const target = this.vectorTarget(vector);
         return target !== undefined && target.size === size && (target.cs & ~3) === (handlerCs & ~3);
       };
-      const ctx: CodeContext = { cs, base, bitness: this.realLike ? 16 : size === 4 ? 32 : 16 };
+      // The interrupted code's own size (a 32-bit gate may interrupt 16-bit code).
+      const bitness = this.codeSize(cs, size === 4 ? 32 : 16);
+      if (bitness === undefined) continue;
+      const ctx: CodeContext = { cs, base, bitness };
       const intAt = this.rt.readLinear((base + ip - 2) >>> 0, 2);
       if (intAt[0] === 0xcd && intAt[1] !== null && leadsHere(intAt[1])) {
         this.push(ctx, ip, `INT ${intAt[1].toString(16).toUpperCase().padStart(2, '0')}h`);

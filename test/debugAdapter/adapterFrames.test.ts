@@ -11,7 +11,15 @@ describe('debug adapter: far and interrupt frames, stepping through INT n', func
   this.timeout(30000);
   let dc: DebugClient;
   let g: Guest;
-  adapterHooks({ guests: (dir) => (g = assemble(dir, 'frames')), client: (c) => (dc = c), current: () => dc });
+  let mixed: Guest;
+  adapterHooks({
+    guests: (dir) => {
+      g = assemble(dir, 'frames');
+      mixed = assemble(dir, 'mixed');
+    },
+    client: (c) => (dc = c),
+    current: () => dc,
+  });
 
   it('shows the caller of a far procedure called by CALL ptr16:16 (9A) and by CALL FAR [mem] (FF /3)', async () => {
     await launchWith(dc, { image: g.bin, symbols: [g.lst] }, () =>
@@ -31,6 +39,16 @@ describe('debug adapter: far and interrupt frames, stepping through INT n', func
       assert.equal(st[2].source?.path, g.asm);
       if (caller === 'after_far1') await waitStop(dc, dc.continueRequest({ threadId: 1 }));
     }
+  });
+
+  it('shows a 16-bit caller of a 32-bit code segment (a far call across code sizes, in protected mode)', async () => {
+    await launchWith(dc, { image: mixed.bin, symbols: [mixed.lst] }, () =>
+      dc.setBreakpointsRequest({ source: { path: mixed.asm }, breakpoints: [{ line: mixed.line('in_far32') }] }),
+    );
+    const st = await frames(dc);
+    assert.deepEqual(st.map((f) => f.line), [mixed.line('in_far32'), mixed.line('after_far32')], st.map((f) => f.name).join(' | '));
+    assert.match(st[0].name, /^in_far32 0008:0000[0-9A-F]{4}/, '32-bit: an 8-digit offset');
+    assert.match(st[1].name, /^after_far32 0018:[0-9A-F]{4} .* via far call$/, '16-bit: a 4-digit offset');
   });
 
   it('shows the code an INT n handler interrupted, through the handler\'s frame pointer', async () => {
