@@ -343,6 +343,7 @@ export class Workbench {
       const seen = new Map<number, TreeRow>();
       const under = parent;
       let lastSeen = -1;
+      let stuck = 0;
       let lastRows: TreeRow[] = [];
       row = await waitFor(
         `"${want.join(' › ')}" in ${paneTitle}`,
@@ -355,11 +356,18 @@ export class Workbench {
           const found = childOf(seen, under, names[depth]);
           // Taken only while rendered, so that it can be clicked.
           if (found && rows.some((r) => r.index === found.index)) return found;
-          // Not rendered: scroll on, or back to the top once at the end.
+          // Not rendered: page on, or back to the top once at the end. By keyboard on the focused
+          // list: a mouse over the tree raises value hovers, which then take the wheel's events.
+          // (The first PageDown only moves the focus to the last row in view: the end of the list
+          // is where the last row stays put for three presses.)
           const last = rows.length > 0 ? rows[rows.length - 1].index : -1;
-          await pane.locator('.monaco-list').hover();
-          await this.page.mouse.wheel(0, found && found.index < rows[0].index ? -120 : last === lastSeen ? -100000 : 120);
+          stuck = last === lastSeen ? stuck + 1 : 0;
           lastSeen = last;
+          await this.page.mouse.move(0, 0);
+          await pane.locator('.monaco-list').first().focus();
+          const key = found && found.index < rows[0].index ? 'PageUp' : stuck >= 3 ? 'Home' : 'PageDown';
+          if (key === 'Home') stuck = 0;
+          await this.page.keyboard.press(key);
           return undefined;
         },
         (r) => r !== undefined,
