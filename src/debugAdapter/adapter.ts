@@ -30,6 +30,9 @@ function vcpuOfThread(threadId: number): number {
 }
 /** Stack frame ids carry their vCPU: vcpu * FRAMES_PER_THREAD + the frame's index in that vCPU's stack. */
 const FRAMES_PER_THREAD = 1 << 16;
+function vcpuOfFrame(frameId: number): number {
+  return Math.floor(frameId / FRAMES_PER_THREAD);
+}
 
 /** A thread's state as its name shows it. */
 const STATE_NAMES: Record<VcpuState, string> = { running: 'stopped', halted: 'halted', 'waiting-for-sipi': 'waiting for SIPI' };
@@ -273,7 +276,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   /** Focus the vCPU of a request's frame, when it names one (an unknown vCPU is an error). */
   private focusFrame(rt: VmexitRuntime, frameId: number | undefined): void {
     if (frameId === undefined) return;
-    rt.focusOn(Math.floor(frameId / FRAMES_PER_THREAD));
+    rt.focusOn(vcpuOfFrame(frameId));
   }
 
   private frameName(frame: Frame): string {
@@ -290,37 +293,33 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     const rt = this.needStopped(response);
     if (!rt) return;
     const vcpu = vcpuOfThread(args.threadId);
-    try {
+    this.attempt(response, () => {
       rt.focusOn(vcpu);
-    } catch (e) {
-      this.sendErrorResponse(response, 1, message(e));
-      return;
-    }
-    const frames = walkFrames(rt);
-    const start = args.startFrame ?? 0;
-    const count = args.levels && args.levels > 0 ? args.levels : frames.length;
-    const stackFrames = frames.slice(start, start + count).map((f, i): DebugProtocol.StackFrame => {
-      const place = this.symbols.addressToLine(f.linear);
-      const frame: DebugProtocol.StackFrame = {
-        id: vcpu * FRAMES_PER_THREAD + start + i,
-        name: this.frameName(f),
-        line: place?.line ?? 0,
-        column: place ? 1 : 0,
-        instructionPointerReference: hex(f.linear, 8),
-      };
-      if (place) frame.source = { name: place.path.split(/[\\/]/).pop(), path: place.path };
-      else frame.presentationHint = 'subtle';
-      return frame;
+      const frames = walkFrames(rt);
+      const start = args.startFrame ?? 0;
+      const count = args.levels && args.levels > 0 ? args.levels : frames.length;
+      const stackFrames = frames.slice(start, start + count).map((f, i): DebugProtocol.StackFrame => {
+        const place = this.symbols.addressToLine(f.linear);
+        const frame: DebugProtocol.StackFrame = {
+          id: vcpu * FRAMES_PER_THREAD + start + i,
+          name: this.frameName(f),
+          line: place?.line ?? 0,
+          column: place ? 1 : 0,
+          instructionPointerReference: hex(f.linear, 8),
+        };
+        if (place) frame.source = { name: place.path.split(/[\\/]/).pop(), path: place.path };
+        else frame.presentationHint = 'subtle';
+        return frame;
+      });
+      response.body = { stackFrames, totalFrames: frames.length };
     });
-    response.body = { stackFrames, totalFrames: frames.length };
-    this.sendResponse(response);
   }
 
   /** The scopes of a frame's vCPU (the registers are the vCPU's, whichever frame of its stack). */
   protected scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
     const rt = this.needStopped(response);
     if (!rt) return;
-    const vcpu = Math.floor(args.frameId / FRAMES_PER_THREAD);
+    const vcpu = vcpuOfFrame(args.frameId);
     this.attempt(response, () => {
       rt.focusOn(vcpu);
       const v = this.variables;
@@ -550,8 +549,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
    */
   private referenceBitness(rt: VmexitRuntime, reference: string): Bitness | undefined {
     if (!this.evaluator) return undefined;
-    const mode = rt.mode();
-    if (mode === 'real' || mode === 'big-real' || mode === 'vm86') return undefined;
+    if (rt.realAddressing()) return undefined;
     const m = /^\s*([^:[\]]+?)\s*:(?!:)/.exec(reference);
     if (!m || /^(cs|ds|es|fs|gs|ss|phys|lin)$/i.test(m[1])) return undefined;
     try {

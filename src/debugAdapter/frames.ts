@@ -80,8 +80,7 @@ class FrameWalker {
     this.word = sregs.ss.attributes & (1 << 14) ? 4 : 2;
     this.mask = this.word === 2 ? 0xffff : 0xffffffff;
     this.ssBase = sregs.ss.base;
-    const mode = rt.mode();
-    this.realLike = mode === 'real' || mode === 'big-real' || mode === 'vm86';
+    this.realLike = rt.realAddressing();
   }
 
   private read(offset: number, size: 2 | 4): number | null {

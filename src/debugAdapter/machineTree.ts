@@ -57,9 +57,8 @@ function serialize(nodes: StateNode[], depth: number, budget: Budget): MachineNo
 export function locationText(rt: VmexitRuntime): string {
   const regs = rt.regs();
   const cs = rt.sregs().cs;
-  const mode = rt.mode();
   const linear = hex(rt.pc(), 8);
-  if (mode === 'real' || mode === 'big-real' || mode === 'vm86') {
+  if (rt.realAddressing()) {
     return `${cs.selector.toString(16).toUpperCase().padStart(4, '0')}:${(regs.eip & 0xffff).toString(16).toUpperCase().padStart(4, '0')} (linear ${linear})`;
   }
   return `${cs.selector.toString(16).toUpperCase().padStart(4, '0')}:${hex(regs.eip, 8)} (linear ${linear})`;

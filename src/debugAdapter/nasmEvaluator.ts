@@ -51,7 +51,6 @@ export class NasmEvaluator implements Evaluator {
     const rt = this.runtime;
     const regs = rt.regs();
     const sregs = rt.sregs();
-    const mode = rt.mode();
     const full: Record<string, number> = {
       eax: regs.eax, ebx: regs.ebx, ecx: regs.ecx, edx: regs.edx, esi: regs.esi, edi: regs.edi, ebp: regs.ebp, esp: regs.esp,
       eip: regs.eip, eflags: regs.eflags,
@@ -74,7 +73,7 @@ export class NasmEvaluator implements Evaluator {
         const s = segment.toLowerCase();
         return s === 'cs' || s === 'ds' || s === 'es' || s === 'fs' || s === 'gs' || s === 'ss' ? sregs[s].base : 0;
       },
-      selectorBase: mode === 'real' || mode === 'big-real' || mode === 'vm86' ? (sel: number) => sel * 16 : (sel: number) => rt.descriptorBase(sel),
+      selectorBase: rt.realAddressing() ? (sel: number) => sel * 16 : (sel: number) => rt.descriptorBase(sel),
       addressSize: rt.codeBitness() === 16 ? 16 : 32,
       readLinear: (linear, size) => readAll(rt.readLinear(linear, size)),
       readPhysical: (physical, size) => readAll(rt.readPhysical(physical, size)),

@@ -173,7 +173,7 @@ export function describeAttributes(attr: number): string {
 type SegName = 'es' | 'cs' | 'ss' | 'ds' | 'fs' | 'gs' | 'ldtr' | 'tr';
 
 function segmentNode(runtime: VmexitRuntime, name: SegName, seg: Segment, extra?: () => StateNode[]): StateNode {
-  const realLike = runtime.mode() === 'real' || runtime.mode() === 'vm86' || runtime.mode() === 'big-real';
+  const realLike = runtime.realAddressing();
   const edit = (change: (s: Segment) => void): void => withSregs(runtime, (s) => change(s[name]));
   return {
     name,

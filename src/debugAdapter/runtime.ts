@@ -286,11 +286,17 @@ export class VmexitRuntime {
     return this.vcpu.mode();
   }
 
+  /** Real, big real or vm86 mode: a segment value times 16 is its base (no descriptors). */
+  realAddressing(): boolean {
+    const mode = this.mode();
+    return mode === 'real' || mode === 'big-real' || mode === 'vm86';
+  }
+
   /** Bitness of the code at CS (the D bit, or L in long mode). */
   codeBitness(): Bitness {
     const s = this.sregs();
     if (this.mode() === 'long' && s.cs.attributes & (1 << 13)) return 64;
-    if (this.mode() === 'real' || this.mode() === 'big-real' || this.mode() === 'vm86') return 16;
+    if (this.realAddressing()) return 16;
     return s.cs.attributes & (1 << 14) ? 32 : 16;
   }
 
