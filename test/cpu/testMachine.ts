@@ -16,13 +16,19 @@ export interface TestCpu {
   ram: Uint8Array;
 }
 
-export function createTestCpu(code: string, io: IoPorts): TestCpu {
+/** A CPU over 16 MiB of RAM (the rest of the 4 GiB reads as all ones), with the full opcode table. */
+export function createBareCpu(io: IoPorts = { portIn: () => 0xffffffff, portOut: () => {} }): TestCpu {
   const ram = new Uint8Array(1 << 24);
   const pageKind = new Uint8Array(1 << 20).fill(2);
   pageKind.fill(0, 0, ram.length >>> 12);
   const mem = { ram, pageKind, readSlow: () => 0xffffffff, writeSlow: () => {} };
   const cpu = new Cpu(mem, io, { acknowledge: () => 8 });
   cpu.ops = buildOpTable();
+  return { cpu, ram };
+}
+
+export function createTestCpu(code: string, io: IoPorts): TestCpu {
+  const { cpu, ram } = createBareCpu(io);
   for (let v = 0; v < 256; v++) {
     ram[v * 4] = (HANDLERS + v) & 0xff;
     ram[v * 4 + 1] = (HANDLERS + v) >> 8;

@@ -214,7 +214,6 @@ export function installBits(t: OpTable): void {
   define(t, 0x1ab, opBitEvGv(BTS));
   define(t, 0x1b3, opBitEvGv(BTR));
   define(t, 0x1bb, opBitEvGv(BTC));
-  for (let reg = 0; reg < 4; reg++) defineGroup(t, 0x1ba, reg, (cpu) => cpu.undefinedOpcode());
   defineGroup(t, 0x1ba, 4, opBitEvIb(BT));
   defineGroup(t, 0x1ba, 5, opBitEvIb(BTS));
   defineGroup(t, 0x1ba, 6, opBitEvIb(BTR));
@@ -256,11 +255,6 @@ export function installBits(t: OpTable): void {
   define(t, 0x1b0, opCmpxchgEbGb);
   define(t, 0x1b1, opCmpxchgEvGv);
 
-  // 0F C7 /1 CMPXCHG8B; the other members of group 9 are not in a 32-bit P6 (#UD).
+  // 0F C7 /1 CMPXCHG8B; the other members of group 9 are not in a 32-bit P6 (#UD, ops/encodings.ts).
   defineGroup(t, 0x1c7, 1, opCmpxchg8bMq);
-  for (let reg = 0; reg < 8; reg++) {
-    if (reg !== 1) defineGroup(t, 0x1c7, reg, (cpu) => cpu.undefinedOpcode());
-  }
-  // The one-byte C7 /1 (group 11) is undefined; move.ts leaves that member to this file.
-  defineGroup(t, 0xc7, 1, (cpu) => cpu.undefinedOpcode());
 }

@@ -1,11 +1,11 @@
 // Odds and ends: HLT (F4), the flag instructions CMC CLC STC CLD STD (F5 F8
 // F9 FC FD), port I/O (E4-E7, EC-EF), WAIT (9B) and the x87 escapes (D8-DF),
-// SALC (D6), BOUND (62), UD2 (0F 0B), CPUID (0F A2), RDTSC (0F 31),
-// INVD/WBINVD (0F 08 09) and the hint NOPs (0F 18, 0F 1F).
+// SALC (D6), BOUND (62), ARPL (63), CPUID (0F A2), RDTSC (0F 31),
+// INVD/WBINVD (0F 08 09) and the hint NOPs (0F 0D, 0F 18-0F 1F).
 
 import { Cpu, OpHandler } from '../cpu';
 import { GuestFault } from '../faults';
-import { CF, CR0_EM, CR0_MP, CR0_TS, DF, EAX, EBX, ECX, EDX, VEC_BR, VEC_NM } from '../state';
+import { CF, CR0_EM, CR0_MP, CR0_TS, DF, EAX, EBX, ECX, EDX, VEC_BR, VEC_NM, VM, ZF } from '../state';
 import { OpTable, define } from './table';
 
 /** CR4.TSD: RDTSC is privileged (SDM vol. 3 §2.5). */
@@ -236,19 +236,47 @@ export function installMisc(t: OpTable): void {
 
   define(t, 0x62, opBound);
 
-  // 0F 0B UD2: the architecturally undefined instruction.
-  define(t, 0x10b, (cpu) => cpu.undefinedOpcode());
-
   define(t, 0x1a2, opCpuid);
   define(t, 0x131, opRdtsc);
   define(t, 0x108, opPrivilegedNop); // INVD
   define(t, 0x109, opPrivilegedNop); // WBINVD
 
-  // 0F 18 (PREFETCHh, /0-/3; /4-/7 reserved hint NOPs) and 0F 1F (NOP Ev):
-  // decode the operand, touch nothing. No memory access, so no fault.
-  const hintNop: OpHandler = (cpu) => {
+  define(t, 0x63, opArpl);
+
+  // 0F 18 (PREFETCHh /0-/3, /4-/7 reserved), 0F 19-0F 1E (reserved NOPs and
+  // hints: ENDBR32/64 are F3 0F 1E FB/FA, the MPX BND forms are NOPs without
+  // MPX), 0F 1F (NOP Ev), any ModRM: decode the operand, touch nothing. The
+  // SDM lists no exception for NOP and PREFETCHh but #UD with LOCK (vol. 2,
+  // NOP, PREFETCHh: "Exceptions (All Operating Modes)"), so an operand beyond
+  // its segment's limit or on a page not present does not fault; the host CPU
+  // agrees (FS with a 16-byte limit, `nop [fs:0x100]` runs;
+  // test/cpu/encodings.test.ts).
+  for (let op = 0x118; op <= 0x11f; op++) define(t, op, opHintNop);
+  // 0F 0D PREFETCHW (/1) and its reserved members: a hint, the same as above
+  // for a memory operand. The register forms are #UD (ops/encodings.ts), as on
+  // the host CPU and in QEMU.
+  define(t, 0x10d, (cpu) => {
     cpu.decodeModRm();
-  };
-  define(t, 0x118, hintNop);
-  define(t, 0x11f, hintNop);
+    if (cpu.modrm >= 0xc0) cpu.undefinedOpcode();
+  });
+}
+
+/** A hint or reserved NOP: the operand is decoded (it sets the length), never accessed. */
+function opHintNop(cpu: Cpu): void {
+  cpu.decodeModRm();
+}
+
+/**
+ * 63 ARPL Ew,Gw (SDM vol. 2 ARPL): raises the RPL of the destination selector
+ * to the source's, ZF = 1 when it did. 16-bit whatever the operand size; not
+ * recognised in real-address and virtual-8086 mode (#UD, ops/encodings.ts).
+ */
+function opArpl(cpu: Cpu): void {
+  if (!cpu.protectedMode || (cpu.flags & VM) !== 0) cpu.undefinedOpcode();
+  cpu.decodeModRm();
+  const dest = cpu.readE16();
+  const src = cpu.getReg16(cpu.regField);
+  const raise = (dest & 3) < (src & 3);
+  if (raise) cpu.writeE16((dest & ~3) | (src & 3));
+  cpu.setFlagBits(ZF, raise);
 }

@@ -185,13 +185,9 @@ export function installMove(t: OpTable): void {
 
   // B0-B7: MOV r8,Ib; B8-BF: MOV r,Iv.
   for (let opcode = 0xb0; opcode < 0xc0; opcode++) define(t, opcode, (cpu) => moveImmediate(cpu, opcode));
-  // C6 /0, C7 /0: MOV E,I. The other reg values are undefined (#UD).
+  // C6 /0, C7 /0: MOV E,I. The other reg values are #UD (ops/encodings.ts).
   defineGroup(t, 0xc6, 0, (cpu) => cpu.writeE8(cpu.fetch8()));
   defineGroup(t, 0xc7, 0, (cpu) => cpu.writeEv(cpu.fetchImmV()));
-  for (let reg = 1; reg < 8; reg++) {
-    defineGroup(t, 0xc6, reg, (cpu) => cpu.undefinedOpcode());
-    if (reg !== 1) defineGroup(t, 0xc7, reg, (cpu) => cpu.undefinedOpcode()); // C7 /1 is CMPXCHG8B (bits.ts)
-  }
 
   // C4: LES, C5: LDS; 0F B2: LSS, 0F B4: LFS, 0F B5: LGS.
   define(t, 0xc4, opLoadFarPointer(ES));

@@ -142,9 +142,8 @@ export function installStack(t: OpTable): void {
     if (cpu.regField !== 0) cpu.undefinedOpcode();
     cpu.writeEv(v);
   });
-  // FF /6: PUSH Ev. FF /7 is undefined.
+  // FF /6: PUSH Ev. FF /7 is #UD (ops/encodings.ts).
   defineGroup(t, 0xff, 6, (cpu) => cpu.pushV(cpu.readEv()));
-  defineGroup(t, 0xff, 7, (cpu) => cpu.undefinedOpcode());
 
   define(t, 0x9c, (cpu) => {
     if (cpu.flags & VM) cpu.unimplemented('PUSHF in virtual-8086 mode');

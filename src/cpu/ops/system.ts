@@ -462,7 +462,6 @@ export function installSystem(t: OpTable): void {
     if (cpu.modrm >= 0xc0 && cpu.opsize32) cpu.reg32[cpu.modrm & 7] = cpu.cr0;
     else cpu.writeE16(cpu.cr0 & 0xffff);
   });
-  defineGroup(t, 0x101, 5, (cpu) => cpu.undefinedOpcode());
   // /6 LMSW Ew: loads PE MP EM TS from the low 4 bits; PE can be set, never cleared.
   defineGroup(t, 0x101, 6, (cpu) => {
     requireCpl0(cpu);
@@ -492,8 +491,6 @@ export function installSystem(t: OpTable): void {
   defineGroup(t, 0x100, 3, opLtr);
   defineGroup(t, 0x100, 4, opVerify(false));
   defineGroup(t, 0x100, 5, opVerify(true));
-  defineGroup(t, 0x100, 6, (cpu) => cpu.undefinedOpcode());
-  defineGroup(t, 0x100, 7, (cpu) => cpu.undefinedOpcode());
 
   define(t, 0x102, opLoadAccess(false)); // LAR
   define(t, 0x103, opLoadAccess(true)); // LSL

@@ -21,14 +21,14 @@
 //   NATIVE_FILTER=<re> only forms whose name matches
 
 import { strict as assert } from 'node:assert';
-import { Cpu, StopReason } from '../../../src/cpu/cpu';
-import { buildOpTable } from '../../../src/cpu/ops/table';
+import { StopReason } from '../../../src/cpu/cpu';
 import { ATTR_DB, ATTR_REAL_CODE, ATTR_REAL_DATA, CS, DS, ES, FS, GS, SS } from '../../../src/cpu/state';
 import {
   ALL, AF, CF, CODE_ADDR, Case, DATA_ADDR, DF, FORMS, Form, GROUPS, IN_SIZE, LDT_SELECTOR, OF, OUT_SIZE, PF, REG32, Rng,
   SF, WINDOW, ZF, encode,
 } from './forms';
 import { buildRunner, runNative } from './oracle';
+import { createBareCpu } from '../testMachine';
 
 const SEED = Number(process.env.NATIVE_SEED ?? 1);
 const SCALE = Number(process.env.NATIVE_SCALE ?? 1);
@@ -47,15 +47,7 @@ const STACK16_SELECTOR = 0xf; // the runner's LDT entry 1
 // The bare CPU
 // ---------------------------------------------------------------------------
 
-const ram = new Uint8Array(1 << 24);
-const pageKind = new Uint8Array(1 << 20).fill(2);
-pageKind.fill(0, 0, ram.length >>> 12);
-const cpu = new Cpu(
-  { ram, pageKind, readSlow: () => 0xffffffff, writeSlow: () => {} },
-  { portIn: () => 0xffffffff, portOut: () => {} },
-  { acknowledge: () => 8 },
-);
-cpu.ops = buildOpTable();
+const { cpu, ram } = createBareCpu();
 for (let v = 0; v < 256; v++) {
   ram[IVT_ADDR + v * 4] = v;
   ram[IVT_ADDR + v * 4 + 1] = 0;
