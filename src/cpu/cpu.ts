@@ -27,7 +27,7 @@ import * as runLoop from './runLoop';
 import { StopReason } from './runLoop';
 import { getSregs, loadCodeSegmentProtected, loadSegmentProtected, setSregs } from './segments';
 import {
-  ATTR_DB, ATTR_REAL_CODE, ATTR_REAL_DATA, CR0_ET, CR0_PE, CS, CpuMode, CpuState, DS, ES, FIXED1, FS,
+  ATTR_DB, ATTR_REAL_CODE, ATTR_UNUSABLE, ATTR_REAL_DATA, CR0_ET, CR0_PE, CS, CpuMode, CpuState, DS, ES, FIXED1, FS,
   GS, IF, Regs, SS, Segment, Sregs, TF, VEC_GP, VEC_UD, VM,
 } from './state';
 
@@ -225,11 +225,16 @@ export class Cpu extends MemoryAccess {
     this.endSlice();
   }
 
-  /** Set a segment register's selector and hidden cache directly (reset, real-mode loads, VMM setSregs). */
+  /**
+   * Set a segment register's selector and hidden cache directly (reset,
+   * protected-mode loads, VMM setSregs). An unusable segment (ATTR_UNUSABLE:
+   * loaded with a null selector) keeps a limit of -1 in `segLimit`, so the
+   * one limit comparison of every access faults it with no extra check.
+   */
   loadSegmentCache(seg: number, selector: number, base: number, limit: number, attributes: number): void {
     this.segSel[seg] = selector;
     this.segBase[seg] = base | 0;
-    this.segLimit[seg] = limit >>> 0;
+    this.segLimit[seg] = attributes & ATTR_UNUSABLE ? -1 : limit >>> 0;
     this.segAttr[seg] = attributes;
     if (seg === CS) {
       this.code32 = (attributes & ATTR_DB) !== 0;
@@ -239,8 +244,17 @@ export class Cpu extends MemoryAccess {
     else if (seg === SS) this.stack32 = (attributes & ATTR_DB) !== 0;
   }
 
-  /** A real-mode (or vm86) segment load: base = selector * 16; limit and attributes stay (big real mode). */
+  /**
+   * A real-mode (or vm86) segment load: base = selector * 16; limit and
+   * attributes stay (big real mode). A segment left unusable by protected
+   * mode becomes a usable 64 KiB read/write one again (its old limit is
+   * gone; Bochs keeps it, QEMU has 0 and does not check it in real mode).
+   */
   loadSegmentReal(seg: number, selector: number): void {
+    if (this.segAttr[seg] & ATTR_UNUSABLE) {
+      this.segAttr[seg] = seg === CS ? ATTR_REAL_CODE : ATTR_REAL_DATA;
+      this.segLimit[seg] = 0xffff;
+    }
     this.segSel[seg] = selector & 0xffff;
     this.segBase[seg] = (selector & 0xffff) << 4;
     if (seg === CS) this.invalidateFetch();

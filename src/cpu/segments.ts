@@ -6,7 +6,7 @@
 
 import type { Cpu } from './cpu';
 import { GuestFault, Unimplemented } from './faults';
-import { ATTR_G, ATTR_L, CS, DS, ES, FS, GS, SS, Segment, Sregs, VEC_GP, VEC_SS } from './state';
+import { ATTR_G, ATTR_L, ATTR_UNUSABLE, CS, DS, ES, FS, GS, SS, Segment, Sregs, VEC_GP, VEC_SS } from './state';
 
 /** Read an 8-byte descriptor from the GDT or LDT; #GP(selector) when outside the table. */
 export function readDescriptor(cpu: Cpu, selector: number): [number, number] {
@@ -34,9 +34,7 @@ export function loadSegmentProtected(cpu: Cpu, seg: number, selector: number): v
   if ((selector & 0xfffc) === 0) {
     if (seg === SS) throw new GuestFault(VEC_GP, 0);
     // A null selector makes the register unusable; a later access faults.
-    cpu.segSel[seg] = selector;
-    cpu.segAttr[seg] = 1 << 16;
-    cpu.segLimit[seg] = -1; // every access is beyond the limit
+    cpu.loadSegmentCache(seg, selector, 0, 0, ATTR_UNUSABLE);
     return;
   }
   const [lo, hi] = readDescriptor(cpu, selector);
@@ -64,8 +62,10 @@ export function loadCodeSegmentProtected(cpu: Cpu, selector: number): void {
   cpu.loadSegmentCache(CS, (selector & ~3) | cpu.cpl, d.base, d.limit, d.attributes);
 }
 
+/** One segment register for the sregs view: an unusable one reports limit 0 (its -1 is internal). */
 function segmentOf(cpu: Cpu, s: number): Segment {
-  return { selector: cpu.segSel[s], base: cpu.segBase[s] >>> 0, limit: cpu.segLimit[s], attributes: cpu.segAttr[s] };
+  const unusable = (cpu.segAttr[s] & ATTR_UNUSABLE) !== 0;
+  return { selector: cpu.segSel[s], base: cpu.segBase[s] >>> 0, limit: unusable ? 0 : cpu.segLimit[s], attributes: cpu.segAttr[s] };
 }
 
 /** The segment registers with their hidden caches, the descriptor tables and control registers (KVM_GET_SREGS). */

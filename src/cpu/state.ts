@@ -47,7 +47,11 @@ export const CR0_PG = 1 << 31;
 /**
  * Segment attributes, in the VMX access-rights layout: the descriptor's access
  * byte in bits 0-7 (type, S, DPL, P) and its flags nibble in bits 12-15
- * (AVL, L, D/B, G); bit 16 marks an unusable (null-loaded) segment.
+ * (AVL, L, D/B, G); bit 16 marks an unusable segment (VMX "segment
+ * unusable", KVM's kvm_segment.unusable): one loaded with a null selector in
+ * protected mode, or handed to setSregs so. Every access through it faults;
+ * the sregs view reports its limit as 0, and the bit survives getSregs/
+ * setSregs and snapshots. A real-mode load makes the segment usable again.
  */
 export const ATTR_TYPE_MASK = 0xf;
 export const ATTR_TYPE_ACCESSED = 1 << 0;
@@ -92,9 +96,9 @@ export const REG_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'
 export interface Segment {
   selector: number;
   base: number;
-  /** Byte-granular limit (already scaled by G). */
+  /** Byte-granular limit (already scaled by G); 0 for an unusable segment. */
   limit: number;
-  /** VMX access-rights layout, see ATTR_*. */
+  /** VMX access-rights layout, see ATTR_*; ATTR_UNUSABLE marks an unusable segment. */
   attributes: number;
 }
 

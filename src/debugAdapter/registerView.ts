@@ -177,7 +177,8 @@ function segmentNode(runtime: VmexitRuntime, name: SegName, seg: Segment, extra?
   const edit = (change: (s: Segment) => void): void => withSregs(runtime, (s) => change(s[name]));
   return {
     name,
-    value: `${hex(seg.selector, 4)}  base ${hex(seg.base, 8)} limit ${hex(seg.limit, 8)}`,
+    // An unusable segment (null-loaded) has no base or limit worth showing: every access through it faults.
+    value: seg.attributes & ATTR_UNUSABLE ? `${hex(seg.selector, 4)}  unusable (null selector)` : `${hex(seg.selector, 4)}  base ${hex(seg.base, 8)} limit ${hex(seg.limit, 8)}`,
     evaluateName: name === 'ldtr' || name === 'tr' ? undefined : name,
     memoryReference: hex(seg.base, 8),
     set: (x) =>
