@@ -1,5 +1,12 @@
 // Command-line parsing for `vmexit run`. Bad input is a UserError: one clear
-// line, a distinct exit status, never a stack trace.
+// line, a distinct exit status, never a stack trace. Every option is one entry
+// of RUN_OPTIONS with the rule its value must meet; the rules are shared with
+// launch.json (src/vmm/optionRules.ts), so both refuse a value alike.
+
+import {
+  BOOT_DRIVE, CPU_COUNT, MEMORY_MIB, ValueRule, decimalNumber, describeValue, inputFile, nonEmptyText, oneOf, outputFile,
+  refusal, wordOr,
+} from '../vmm/optionRules';
 
 export const EXIT_BAD_INPUT = 2;
 export const EXIT_TIMEOUT = 124;
@@ -39,7 +46,8 @@ Boots an x86 PC guest headless: a floppy image (160K to 2.88M), a hard-disk
 image, or a raw boot sector (padded to a 1.44M floppy).
 
 options:
-  --memory <MiB>          guest RAM (default 32, 1 to 3584)
+  --memory <size>         guest RAM in MiB, or with a unit: 64M, 1G (default 32,
+                          1 to 3584 MiB)
   --cpus <n>              vCPUs, 1 to 64 (default 1); the APs wait for a
                           Start-up IPI, the BIOS lists them in an MP table
   --bios builtin|<file>   firmware: the built-in BIOS (default) or a ROM image
@@ -70,22 +78,65 @@ exit status: the guest's isa-debug-exit status ((value << 1) | 1, port F4h);
 125 internal error (an instruction vmexit does not implement);
 126 triple fault; 2 bad input.`;
 
-function parseTarget(value: string, option: string, allowNone: boolean): OutputTarget {
-  if (value === 'stdio') return { kind: 'stdio' };
-  if (value === 'none') {
-    if (!allowNone) throw new UserError(`${option} takes stdio or a file name`);
-    return { kind: 'none' };
-  }
-  if (value === '') throw new UserError(`${option} needs a value`);
-  return { kind: 'file', path: value };
+/** One option of `vmexit run`: a flag, or an option whose value a rule of src/vmm/optionRules.ts checks. */
+export interface OptionSpec {
+  readonly name: string;
+  readonly takesValue: boolean;
+  /** Check `raw` and store it; a bad value is a UserError worded by `refusal`. */
+  apply(o: RunOptions, raw: string): void;
 }
 
-function parseNumber(value: string, option: string, min: number, max: number): number {
-  if (!/^\d+(\.\d+)?$/.test(value)) throw new UserError(`${option} expects a number, got '${value}'`);
-  const n = Number(value);
-  if (n < min || n > max) throw new UserError(`${option} must be between ${min} and ${max}, got ${value}`);
-  return n;
+/** An option with a value: the rule checks it, `set` stores what the rule parsed. */
+function valued<T>(name: string, rule: ValueRule<T>, set: (o: RunOptions, value: T) => void): OptionSpec {
+  return {
+    name,
+    takesValue: true,
+    apply(o, raw) {
+      const checked = rule.check(raw);
+      if (!checked.ok) throw new UserError(refusal(name, rule, raw, checked.detail));
+      set(o, checked.value);
+    },
+  };
 }
+
+function flag(name: string, set: (o: RunOptions) => void): OptionSpec {
+  return { name, takesValue: false, apply: (o) => set(o) };
+}
+
+function target(value: string): OutputTarget {
+  return value === 'stdio' ? { kind: 'stdio' } : value === 'none' ? { kind: 'none' } : { kind: 'file', path: value };
+}
+
+const OUTPUT_TARGET = wordOr(['stdio', 'none'], outputFile(''), 'stdio, none or a writable file');
+
+/**
+ * Every option of `vmexit run`. A new option is one line here with its rule:
+ * parsing, the refusal of a bad value (one line, status 2) and the hostile-value
+ * test (test/cli/cliOptions.test.ts walks this table) come with it.
+ */
+export const RUN_OPTIONS: readonly OptionSpec[] = [
+  valued('--memory', MEMORY_MIB, (o, v) => (o.memoryMiB = v)),
+  valued('--cpus', CPU_COUNT, (o, v) => (o.cpus = v)),
+  valued('--bios', wordOr(['builtin'], inputFile(''), 'builtin or a readable ROM file'), (o, v) => (o.bios = v)),
+  valued('--fda', inputFile('a readable floppy image file'), (o, v) => (o.fda = v)),
+  valued('--hda', inputFile('a readable hard-disk image file'), (o, v) => (o.hda = v)),
+  valued('--boot', BOOT_DRIVE, (o, v) => (o.boot = v)),
+  valued('--serial', OUTPUT_TARGET, (o, v) => (o.serial = target(v))),
+  valued('--debugcon', OUTPUT_TARGET, (o, v) => (o.debugcon = target(v))),
+  valued('--keyboard', oneOf('stdio'), (o) => (o.keyboardStdin = true)),
+  flag('--screen', (o) => (o.screen = true)),
+  valued('--timeout', decimalNumber(0, 1e9, 'a number of seconds (e.g. 10 or 0.5)'), (o, v) => (o.timeoutSeconds = v)),
+  valued('--until', nonEmptyText('a non-empty string'), (o, v) => (o.until = v)),
+  valued('--trace', outputFile('a writable file'), (o, v) => (o.trace = v)),
+  flag('--persist', (o) => (o.persist = true)),
+  flag('--realtime', (o) => (o.realtime = true)),
+  flag('--host-time', (o) => (o.hostTime = true)),
+];
+
+const BY_NAME = new Map(RUN_OPTIONS.map((spec) => [spec.name, spec]));
+
+/** The image argument: a readable file (its size and kind are checked when it is opened). */
+const IMAGE = inputFile('a readable image file');
 
 /** Parse the arguments after `run`. */
 export function parseRunArgs(argv: readonly string[]): RunOptions {
@@ -94,7 +145,6 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     serial: { kind: 'stdio' }, debugcon: { kind: 'none' }, screen: false,
     timeoutSeconds: null, until: null, trace: null, persist: false, realtime: false, hostTime: false, keyboardStdin: false,
   };
-  const takesValue = new Set(['--memory', '--cpus', '--bios', '--fda', '--hda', '--boot', '--serial', '--debugcon', '--keyboard', '--timeout', '--until', '--trace']);
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value: string | undefined;
@@ -103,43 +153,25 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       value = arg.slice(eq + 1);
       arg = arg.slice(0, eq);
     }
-    if (takesValue.has(arg) && value === undefined) {
+    const spec = BY_NAME.get(arg);
+    if (spec === undefined) {
+      if (arg.startsWith('-') && arg !== '-') throw new UserError(`unknown option ${describeValue(arg)} (see vmexit --help)`);
+      if (o.image !== null) throw new UserError(`more than one image given (${describeValue(o.image)} and ${describeValue(arg)})`);
+      const checked = IMAGE.check(arg);
+      if (!checked.ok) throw new UserError(refusal('the image', IMAGE, arg, checked.detail));
+      o.image = checked.value;
+      continue;
+    }
+    if (!spec.takesValue) {
+      if (value !== undefined) throw new UserError(`${arg} takes no value`);
+      spec.apply(o, '');
+      continue;
+    }
+    if (value === undefined) {
       if (i + 1 >= argv.length) throw new UserError(`${arg} needs a value`);
       value = argv[++i];
     }
-    const v = value ?? '';
-    switch (arg) {
-      case '--memory': o.memoryMiB = parseNumber(v, arg, 1, 3584); break;
-      case '--cpus':
-        o.cpus = parseNumber(v, arg, 1, 64);
-        if (!Number.isInteger(o.cpus)) throw new UserError(`--cpus takes a whole number from 1 to 64, got '${v}'`);
-        break;
-      case '--bios': if (v === '') throw new UserError('--bios needs a value'); o.bios = v; break;
-      case '--fda': o.fda = v; break;
-      case '--hda': o.hda = v; break;
-      case '--boot':
-        if (v !== 'a' && v !== 'c') throw new UserError(`--boot takes a or c, got '${v}'`);
-        o.boot = v;
-        break;
-      case '--serial': o.serial = parseTarget(v, arg, true); break;
-      case '--debugcon': o.debugcon = parseTarget(v, arg, true); break;
-      case '--keyboard':
-        if (v !== 'stdio') throw new UserError(`--keyboard takes stdio, got '${v}'`);
-        o.keyboardStdin = true;
-        break;
-      case '--screen': o.screen = true; break;
-      case '--timeout': o.timeoutSeconds = parseNumber(v, arg, 0, 1e9); break;
-      case '--until': if (v === '') throw new UserError('--until needs a non-empty string'); o.until = v; break;
-      case '--trace': o.trace = v; break;
-      case '--persist': o.persist = true; break;
-      case '--realtime': o.realtime = true; break;
-      case '--host-time': o.hostTime = true; break;
-      default:
-        if (arg.startsWith('-')) throw new UserError(`unknown option '${arg}' (see vmexit --help)`);
-        if (o.image !== null) throw new UserError(`more than one image given ('${o.image}' and '${arg}')`);
-        o.image = arg;
-    }
-    if (value !== undefined && !takesValue.has(arg)) throw new UserError(`${arg} takes no value`);
+    spec.apply(o, value);
   }
   if (o.image === null && o.fda === null && o.hda === null) throw new UserError('no image given (see vmexit --help)');
   if (o.boot === 'a' && o.fda === null && o.image === null) throw new UserError('--boot a but no floppy image');

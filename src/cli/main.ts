@@ -9,6 +9,7 @@ import {
 import { openDisks, persistDisks } from './images';
 import { Tracer } from './trace';
 import { MachineEvent, PcMachine, hex } from '../vmm/pc';
+import { oneLine } from '../vmm/optionRules';
 
 const VERSION = '0.1.0';
 /** Instructions per slice between looks at the wall clock, stdin and --until (~10 ms of guest code). */
@@ -176,7 +177,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await run(parseRunArgs(argv.slice(1)));
   } catch (e) {
     if (e instanceof UserError) {
-      process.stderr.write(`vmexit: ${e.message}\n`);
+      process.stderr.write(`vmexit: ${oneLine(e.message)}\n`);
       return EXIT_BAD_INPUT;
     }
     throw e;

@@ -2,11 +2,14 @@
 // answered with a message that names the argument, and the image files opened
 // with the rules the CLI shares (src/vmm/hostImages.ts: floppy sizes, a raw
 // boot sector padded to a 1.44M floppy, whole sectors for a hard disk, BIOS
-// ROM sizes). No DAP types here.
+// ROM sizes), and the values checked by the rules the CLI shares
+// (src/vmm/optionRules.ts: memory, cpus, boot, output files), worded alike.
+// No DAP types here.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HostFileError, ImageLabels, OpenedImages, openImages as openHostImages, persistImages } from '../vmm/hostImages';
+import { BOOT_DRIVE, CPU_COUNT, MEMORY_MIB, ValueRule, describeValue, outputFile, refusal } from '../vmm/optionRules';
 
 export type { OpenedImages };
 export { persistImages };
@@ -53,45 +56,31 @@ const KNOWN = new Set([
   'debugServer', 'trace',
 ]);
 
-function describe(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? `'${v}'` : typeof v === 'object' ? 'an object' : String(v);
-}
-
 function optionalPath(args: Record<string, unknown>, key: string, cwd: string): string | null {
   const v = args[key];
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'string' || v.trim() === '') throw new LaunchError(`'${key}' must be a file path (a non-empty string), not ${describe(v)}`);
+  if (typeof v !== 'string' || v.trim() === '') throw new LaunchError(`'${key}' must be a file path (a non-empty string), not ${describeValue(v)}`);
   return path.resolve(cwd, v);
 }
 
-function parseMemory(v: unknown): number {
-  if (v === undefined) return 32 * 1024 * 1024;
-  let mib: number;
-  if (typeof v === 'number') mib = v;
-  else if (typeof v === 'string') {
-    const m = /^\s*(\d+)\s*(k|kib|m|mib|g|gib)?\s*$/i.exec(v);
-    if (!m) throw new LaunchError(`'memory' must be a size in MiB (e.g. 32, "64M", "1G"), not ${describe(v)}`);
-    const n = Number(m[1]);
-    const unit = (m[2] ?? 'm').toLowerCase()[0];
-    mib = unit === 'k' ? n / 1024 : unit === 'g' ? n * 1024 : n;
-  } else throw new LaunchError(`'memory' must be a size in MiB (e.g. 32, "64M", "1G"), not ${describe(v)}`);
-  if (!Number.isInteger(mib) || mib < 1 || mib > 3584) {
-    throw new LaunchError(`'memory' must be a whole number of MiB from 1 to 3584, not ${describe(v)}`);
-  }
-  return mib * 1024 * 1024;
+/** A launch argument checked by a rule shared with the CLI (src/vmm/optionRules.ts), refused with the same wording. */
+function checked<T>(args: Record<string, unknown>, key: string, rule: ValueRule<T>): T {
+  const result = rule.check(args[key]);
+  if (!result.ok) throw new LaunchError(refusal(`'${key}'`, rule, args[key], result.detail));
+  return result.value;
 }
 
-function parseTarget(v: unknown, key: string, cwd: string): OutputTarget {
+function parseTarget(args: Record<string, unknown>, key: string, cwd: string): OutputTarget {
+  const v = args[key];
   if (v === undefined || v === null || v === 'console') return { kind: 'console' };
   if (v === 'none' || v === false) return { kind: 'none' };
-  if (typeof v === 'string' && v.trim() !== '') return { kind: 'file', path: path.resolve(cwd, v) };
-  throw new LaunchError(`'${key}' must be "console", "none" or a file path, not ${describe(v)}`);
+  return { kind: 'file', path: checked(args, key, outputFile('"console", "none" or a writable file path', cwd)) };
 }
 
 function parseNumberish(v: unknown, what: string): number {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
   if (typeof v === 'string' && /^\s*(0x[0-9a-f]+|\d+)\s*$/i.test(v)) return Number(v.trim());
-  throw new LaunchError(`${what} must be a non-negative integer or a 0x… hex string, not ${describe(v)}`);
+  throw new LaunchError(`${what} must be a non-negative integer or a 0x… hex string, not ${describeValue(v)}`);
 }
 
 function parseSymbols(v: unknown, cwd: string): SymbolFileSpec[] {
@@ -104,7 +93,7 @@ function parseSymbols(v: unknown, cwd: string): SymbolFileSpec[] {
       return checkedSymbolFile({ path: path.resolve(cwd, item) }, where);
     }
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-      throw new LaunchError(`${where} must be a path or { "path", "address"?, "segment"?, "source"? }, not ${describe(item)}`);
+      throw new LaunchError(`${where} must be a path or { "path", "address"?, "segment"?, "source"? }, not ${describeValue(item)}`);
     }
     const o = item as Record<string, unknown>;
     if (typeof o.path !== 'string' || o.path.trim() === '') throw new LaunchError(`${where}.path must be a file path`);
@@ -149,7 +138,7 @@ export function parseLaunchArguments(raw: unknown): LaunchSpec {
     }
   }
   const cwdArg = args.cwd;
-  if (cwdArg !== undefined && (typeof cwdArg !== 'string' || cwdArg === '')) throw new LaunchError(`'cwd' must be a directory path, not ${describe(cwdArg)}`);
+  if (cwdArg !== undefined && (typeof cwdArg !== 'string' || cwdArg === '')) throw new LaunchError(`'cwd' must be a directory path, not ${describeValue(cwdArg)}`);
   const cwd = typeof cwdArg === 'string' ? path.resolve(cwdArg) : process.cwd();
   const image = optionalPath(args, 'image', cwd);
   const fda = optionalPath(args, 'fda', cwd);
@@ -157,39 +146,35 @@ export function parseLaunchArguments(raw: unknown): LaunchSpec {
   if (image === null && fda === null && hda === null) {
     throw new LaunchError("nothing to boot: give 'image' (a boot sector, floppy or disk image), 'fda' or 'hda'");
   }
-  const bootArg = args.boot;
-  if (bootArg !== undefined && bootArg !== 'a' && bootArg !== 'c') throw new LaunchError(`'boot' must be "a" or "c", not ${describe(bootArg)}`);
+  const boot = args.boot === undefined ? null : checked(args, 'boot', BOOT_DRIVE);
   const biosArg = args.bios;
   let bios = 'builtin';
   if (biosArg !== undefined && biosArg !== 'builtin') {
-    if (typeof biosArg !== 'string' || biosArg.trim() === '') throw new LaunchError(`'bios' must be "builtin" or a ROM file path, not ${describe(biosArg)}`);
+    if (typeof biosArg !== 'string' || biosArg.trim() === '') throw new LaunchError(`'bios' must be "builtin" or a ROM file path, not ${describeValue(biosArg)}`);
     bios = path.resolve(cwd, biosArg);
   }
-  const cpusArg = args.cpus ?? 1;
-  if (typeof cpusArg !== 'number' || !Number.isInteger(cpusArg) || cpusArg < 1 || cpusArg > 64) {
-    throw new LaunchError(`'cpus' must be a whole number from 1 to 64, not ${describe(cpusArg)}`);
-  }
+  const cpus = args.cpus === undefined ? 1 : checked(args, 'cpus', CPU_COUNT);
   const stop = args.stopOnEntry;
   let stopOnEntry: EntryStop;
   if (stop === undefined || stop === false) stopOnEntry = false;
   else if (stop === true || stop === 'bootsector') stopOnEntry = 'bootsector';
   else if (stop === 'reset') stopOnEntry = 'reset';
-  else throw new LaunchError(`'stopOnEntry' must be "reset", "bootsector" or false, not ${describe(stop)}`);
+  else throw new LaunchError(`'stopOnEntry' must be "reset", "bootsector" or false, not ${describeValue(stop)}`);
   for (const key of ['persist', 'stepInterrupts', 'noDebug'] as const) {
-    if (args[key] !== undefined && typeof args[key] !== 'boolean') throw new LaunchError(`'${key}' must be true or false, not ${describe(args[key])}`);
+    if (args[key] !== undefined && typeof args[key] !== 'boolean') throw new LaunchError(`'${key}' must be true or false, not ${describeValue(args[key])}`);
   }
   return {
     image,
     fda,
     hda,
-    boot: bootArg ?? null,
+    boot,
     bios,
-    memoryBytes: parseMemory(args.memory),
-    cpus: cpusArg,
+    memoryBytes: (args.memory === undefined ? 32 : checked(args, 'memory', MEMORY_MIB)) * 1024 * 1024,
+    cpus,
     symbols: parseSymbols(args.symbols, cwd),
     stopOnEntry,
-    serial: parseTarget(args.serial, 'serial', cwd),
-    debugcon: parseTarget(args.debugcon, 'debugcon', cwd),
+    serial: parseTarget(args, 'serial', cwd),
+    debugcon: parseTarget(args, 'debugcon', cwd),
     persist: args.persist === true,
     stepInterrupts: args.stepInterrupts === true,
   };
