@@ -6,7 +6,8 @@ import { InitializedEvent, LoggingDebugSession, OutputEvent, StoppedEvent, Termi
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Bitness, decodeBackward, decodeForward, DecodedInstruction } from './disassembler';
 import { EXCEPTION_FILTERS, toExceptionFilters } from './exceptionFilters';
-import { walkFrames, Frame } from './frames';
+import { Frame, returnsHere } from './frames';
+import { unwindFrames } from './cFrames';
 import { Evaluator, GuestAddress, NasmEvaluator } from './nasmEvaluator';
 import { LaunchError, parseLaunchArguments } from './launchConfig';
 import { generalRegisters, hex, segmentRegisters, StateNode, systemRegisters } from './registerView';
@@ -282,8 +283,12 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   private frameName(frame: Frame): string {
     const digits = frame.bitness === 16 ? 4 : 8;
     const where = `${frame.cs.toString(16).toUpperCase().padStart(4, '0')}:${frame.offset.toString(16).toUpperCase().padStart(digits, '0')}`;
-    const sym = this.symbols.symbolAt(frame.linear);
-    const label = sym ? `${sym.name}${sym.offset ? `+0x${sym.offset.toString(16)}` : ''} ` : '';
+    // A caller frame is named by the code of its call (the byte before the return address), so a call
+    // that ends a function (to a routine that never returns) is not put in the next one.
+    const back = returnsHere(frame) ? 1 : 0;
+    const sym = this.symbols.symbolAt(frame.linear - back);
+    const offset = sym ? sym.offset + back : 0;
+    const label = sym ? `${sym.name}${offset ? `+0x${offset.toString(16)}` : ''} ` : '';
     // How the frame was left when not a plain near call: `via far call`, `via INT 10h`.
     const via = frame.via && frame.via !== 'call' ? ` via ${frame.via}` : '';
     return frame.bitness === 16 ? `${label}${where} (linear 0x${frame.linear.toString(16).toUpperCase().padStart(5, '0')})${via}` : `${label}${where}${via}`;
@@ -295,11 +300,12 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     const vcpu = vcpuOfThread(args.threadId);
     this.attempt(response, () => {
       rt.focusOn(vcpu);
-      const frames = walkFrames(rt);
+      const frames = unwindFrames(rt, this.symbols);
       const start = args.startFrame ?? 0;
       const count = args.levels && args.levels > 0 ? args.levels : frames.length;
       const stackFrames = frames.slice(start, start + count).map((f, i): DebugProtocol.StackFrame => {
-        const place = this.symbols.addressToLine(f.linear);
+        // A caller frame shows the line of its call (the return address's line is the one after it).
+        const place = this.symbols.addressToLine(returnsHere(f) ? f.linear - 1 : f.linear);
         const frame: DebugProtocol.StackFrame = {
           id: vcpu * FRAMES_PER_THREAD + start + i,
           name: this.frameName(f),

@@ -48,6 +48,15 @@ export interface Frame {
   bitness: 16 | 32 | 64;
   /** How the frame was reached from the one above it (undefined for the current instruction). */
   via?: 'call' | 'far call' | 'interrupt' | `INT ${string}` | `IRQ ${number}`;
+  /** The frame's registers by DWARF number, when call frame information unwound it (see cFrames.ts). */
+  registers?: ReadonlyMap<number, number>;
+  /** The frame's canonical frame address (its caller's stack pointer before the call), from the CFI. */
+  cfa?: number;
+}
+
+/** Whether a frame's code address is a return address (the call before it is the frame's place: look up address - 1). */
+export function returnsHere(frame: Frame): boolean {
+  return frame.via === 'call' || frame.via === 'far call' || (frame.via?.startsWith('INT ') ?? false);
 }
 
 const MAX_FRAMES = 32;

@@ -5,6 +5,7 @@
 import { loadSpecOf, SymbolTable } from './symbols';
 import type { SymbolFileSpec } from './launchConfig';
 import type { CodeBits } from './symbols/types';
+import type { DebugProgram } from './symbols/debugProgram';
 
 export interface LineAddresses {
   /** The line that got the breakpoint (moved to the nearest line with code). */
@@ -29,6 +30,8 @@ export interface SymbolService {
   lookupSymbol(name: string): number | undefined;
   /** The symbol at or before an address: name and offset. */
   symbolAt(linear: number): { name: string; offset: number } | undefined;
+  /** The DWARF DIEs and call frame information of the ELF file whose code holds an address. */
+  programAt(linear: number): DebugProgram | undefined;
 }
 
 export class TableSymbols implements SymbolService {
@@ -56,5 +59,9 @@ export class TableSymbols implements SymbolService {
 
   symbolAt(linear: number): { name: string; offset: number } | undefined {
     return this.table.symbolAt(linear) ?? undefined;
+  }
+
+  programAt(linear: number): DebugProgram | undefined {
+    return this.table.programAt(linear);
   }
 }

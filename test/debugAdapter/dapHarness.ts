@@ -19,6 +19,8 @@ export interface Guest {
   lst: string;
   /** Listing line of a label that starts a line (`name:` alone → the next code line). */
   line(label: string): number;
+  /** The line of the instruction just above a label (the call a return-address label follows): a caller frame's line. */
+  callBefore(label: string): number;
 }
 
 /** Build the adapter and make a scratch directory (call in `before`); returns a cleanup for `after`. */
@@ -68,6 +70,12 @@ export function assemble(dir: string, name: string): Guest {
       const i = lines.findIndex((l) => l.startsWith(`${label}:`));
       assert.ok(i >= 0, `label ${label} in ${name}.asm`);
       return /:\s*\S/.test(lines[i].replace(/;.*/, '')) ? i + 1 : i + 2;
+    },
+    callBefore(label: string): number {
+      let i = lines.findIndex((l) => l.startsWith(`${label}:`)) - 1;
+      while (i >= 0 && lines[i].replace(/;.*/, '').trim() === '') i--;
+      assert.ok(i >= 0, `an instruction above ${label} in ${name}.asm`);
+      return i + 1;
     },
   };
 }

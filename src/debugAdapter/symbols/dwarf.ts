@@ -7,6 +7,9 @@
 // for version 2-4 tables, whose directory 0 is the compilation directory).
 
 import * as path from 'node:path';
+import { readAbbreviations, readForm, Reader, readUnitHeader, type DebugSections, type FormContext } from './dwarfReader';
+
+export type { DebugSections };
 
 /** One row of the line table (is_stmt rows and others). */
 export interface LineRow {
@@ -19,157 +22,6 @@ export interface LineRow {
   isStmt: boolean;
 }
 
-export interface DebugSections {
-  line: Uint8Array;
-  info?: Uint8Array;
-  abbrev?: Uint8Array;
-  str?: Uint8Array;
-  lineStr?: Uint8Array;
-}
-
-class Reader {
-  private readonly dv: DataView;
-  constructor(
-    readonly data: Uint8Array,
-    public pos = 0,
-  ) {
-    this.dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  }
-  get end(): boolean {
-    return this.pos >= this.data.length;
-  }
-  private need(n: number): void {
-    if (this.pos + n > this.data.length) throw new Error(`truncated DWARF data at offset 0x${this.pos.toString(16)}`);
-  }
-  u8(): number {
-    this.need(1);
-    return this.data[this.pos++];
-  }
-  i8(): number {
-    this.need(1);
-    return this.dv.getInt8(this.pos++);
-  }
-  u16(): number {
-    this.need(2);
-    const v = this.dv.getUint16(this.pos, true);
-    this.pos += 2;
-    return v;
-  }
-  u32(): number {
-    this.need(4);
-    const v = this.dv.getUint32(this.pos, true);
-    this.pos += 4;
-    return v;
-  }
-  u64(): number {
-    this.need(8);
-    const v = Number(this.dv.getBigUint64(this.pos, true));
-    this.pos += 8;
-    return v;
-  }
-  sized(n: number): number {
-    if (n === 1) return this.u8();
-    if (n === 2) return this.u16();
-    if (n === 4) return this.u32();
-    if (n === 8) return this.u64();
-    throw new Error(`unsupported DWARF operand size ${n}`);
-  }
-  uleb(): number {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      const b = this.u8();
-      result += (b & 0x7f) * scale;
-      scale *= 128;
-      if (!(b & 0x80)) return result;
-    }
-  }
-  sleb(): number {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      const b = this.u8();
-      result += (b & 0x7f) * scale;
-      scale *= 128;
-      if (!(b & 0x80)) return b & 0x40 ? result - scale : result;
-    }
-  }
-  cstr(): string {
-    const start = this.pos;
-    while (this.pos < this.data.length && this.data[this.pos] !== 0) this.pos++;
-    const s = Buffer.from(this.data.subarray(start, this.pos)).toString('utf8');
-    this.pos++;
-    return s;
-  }
-  skip(n: number): void {
-    this.need(n);
-    this.pos += n;
-  }
-  /** unit_length: returns the unit's end and whether it is 64-bit DWARF. */
-  unitLength(): { end: number; offsetSize: number } {
-    let len = this.u32();
-    let offsetSize = 4;
-    if (len === 0xffffffff) {
-      len = this.u64();
-      offsetSize = 8;
-    } else if (len >= 0xfffffff0) throw new Error(`reserved DWARF unit length 0x${len.toString(16)}`);
-    return { end: this.pos + len, offsetSize };
-  }
-}
-
-function stringAt(section: Uint8Array | undefined, offset: number, what: string): string {
-  if (!section || offset >= section.length) throw new Error(`${what} offset 0x${offset.toString(16)} is outside the section`);
-  const r = new Reader(section, offset);
-  return r.cstr();
-}
-
-// Attribute forms (DWARF 5, 7.5.6).
-const DW_FORM = {
-  addr: 0x01, block2: 0x03, block4: 0x04, data2: 0x05, data4: 0x06, data8: 0x07, string: 0x08, block: 0x09,
-  block1: 0x0a, data1: 0x0b, flag: 0x0c, sdata: 0x0d, strp: 0x0e, udata: 0x0f, ref_addr: 0x10, ref1: 0x11,
-  ref2: 0x12, ref4: 0x13, ref8: 0x14, ref_udata: 0x15, indirect: 0x16, sec_offset: 0x17, exprloc: 0x18,
-  flag_present: 0x19, strx: 0x1a, addrx: 0x1b, ref_sup4: 0x1c, strp_sup: 0x1d, data16: 0x1e, line_strp: 0x1f,
-  ref_sig8: 0x20, implicit_const: 0x21, loclistx: 0x22, rnglistx: 0x23, ref_sup8: 0x24, strx1: 0x25,
-  strx2: 0x26, strx3: 0x27, strx4: 0x28, addrx1: 0x29, addrx2: 0x2a, addrx3: 0x2b, addrx4: 0x2c,
-} as const;
-
-type FormValue = number | string | undefined;
-
-interface FormContext {
-  version: number;
-  offsetSize: number;
-  addressSize: number;
-  sections: DebugSections;
-}
-
-/** Reads one attribute value; strings for string forms, numbers for the rest, undefined for blocks and indexed forms. */
-function readForm(r: Reader, form: number, ctx: FormContext, implicit?: number): FormValue {
-  switch (form) {
-    case DW_FORM.addr: return r.sized(ctx.addressSize);
-    case DW_FORM.data1: case DW_FORM.ref1: case DW_FORM.flag: case DW_FORM.strx1: case DW_FORM.addrx1: return r.u8();
-    case DW_FORM.data2: case DW_FORM.ref2: case DW_FORM.strx2: case DW_FORM.addrx2: return r.u16();
-    case DW_FORM.strx3: case DW_FORM.addrx3: r.skip(3); return undefined;
-    case DW_FORM.data4: case DW_FORM.ref4: case DW_FORM.ref_sup4: case DW_FORM.strx4: case DW_FORM.addrx4: return r.u32();
-    case DW_FORM.data8: case DW_FORM.ref8: case DW_FORM.ref_sig8: case DW_FORM.ref_sup8: return r.u64();
-    case DW_FORM.data16: r.skip(16); return undefined;
-    case DW_FORM.string: return r.cstr();
-    case DW_FORM.strp: return stringAt(ctx.sections.str, r.sized(ctx.offsetSize), '.debug_str');
-    case DW_FORM.line_strp: return stringAt(ctx.sections.lineStr, r.sized(ctx.offsetSize), '.debug_line_str');
-    case DW_FORM.strp_sup: case DW_FORM.sec_offset: return r.sized(ctx.offsetSize);
-    case DW_FORM.ref_addr: return r.sized(ctx.version <= 2 ? ctx.addressSize : ctx.offsetSize);
-    case DW_FORM.udata: case DW_FORM.ref_udata: case DW_FORM.strx: case DW_FORM.addrx:
-    case DW_FORM.loclistx: case DW_FORM.rnglistx: return r.uleb();
-    case DW_FORM.sdata: return r.sleb();
-    case DW_FORM.flag_present: return 1;
-    case DW_FORM.implicit_const: return implicit;
-    case DW_FORM.block1: r.skip(r.u8()); return undefined;
-    case DW_FORM.block2: r.skip(r.u16()); return undefined;
-    case DW_FORM.block4: r.skip(r.u32()); return undefined;
-    case DW_FORM.block: case DW_FORM.exprloc: r.skip(r.uleb()); return undefined;
-    case DW_FORM.indirect: return readForm(r, r.uleb(), ctx);
-    default: throw new Error(`unknown DWARF form 0x${form.toString(16)}`);
-  }
-}
 
 export interface CompileUnit {
   name?: string;
@@ -189,44 +41,14 @@ export function readCompileUnits(sections: DebugSections): CompileUnit[] {
   if (!info || !abbrev) return out;
   const r = new Reader(info);
   while (!r.end) {
-    const { end, offsetSize } = r.unitLength();
-    const version = r.u16();
-    let addressSize: number;
-    let abbrevOffset: number;
-    if (version >= 5) {
-      const unitType = r.u8();
-      addressSize = r.u8();
-      abbrevOffset = r.sized(offsetSize);
-      if (unitType === 4 || unitType === 5) r.skip(8); // skeleton / split_compile: dwo_id
-      else if (unitType === 2 || unitType === 6) r.skip(8 + offsetSize); // type units
-    } else {
-      abbrevOffset = r.sized(offsetSize);
-      addressSize = r.u8();
-    }
+    const h = readUnitHeader(r);
     const code = r.uleb();
     const cu: CompileUnit = {};
     if (code !== 0) {
-      const ar = new Reader(abbrev, abbrevOffset);
-      // Find the abbreviation with this code.
-      for (;;) {
-        const c = ar.uleb();
-        if (c === 0) throw new Error(`abbreviation ${code} not found`);
-        ar.uleb(); // tag
-        ar.u8(); // children
-        if (c === code) break;
-        for (;;) {
-          const name = ar.uleb();
-          const form = ar.uleb();
-          if (form === DW_FORM.implicit_const) ar.sleb();
-          if (name === 0 && form === 0) break;
-        }
-      }
-      const ctx: FormContext = { version, offsetSize, addressSize, sections };
-      for (;;) {
-        const name = ar.uleb();
-        const form = ar.uleb();
-        const implicit = form === DW_FORM.implicit_const ? ar.sleb() : undefined;
-        if (name === 0 && form === 0) break;
+      const a = readAbbreviations(abbrev, h.abbrevOffset).get(code);
+      if (!a) throw new Error(`abbreviation ${code} not found`);
+      const ctx: FormContext = { version: h.version, offsetSize: h.offsetSize, addressSize: h.addressSize, sections };
+      for (const { name, form, implicit } of a.attributes) {
         const v = readForm(r, form, ctx, implicit);
         if (name === DW_AT_name && typeof v === 'string') cu.name = v;
         else if (name === DW_AT_comp_dir && typeof v === 'string') cu.compDir = v;
@@ -234,7 +56,7 @@ export function readCompileUnits(sections: DebugSections): CompileUnit[] {
       }
     }
     out.push(cu);
-    r.pos = end;
+    r.pos = h.end;
   }
   return out;
 }
@@ -251,6 +73,7 @@ export function readLineTables(sections: DebugSections, baseDir: string, warning
   const compDirs = new Map<number, string | undefined>();
   for (const u of units) if (u.stmtList !== undefined) compDirs.set(u.stmtList, u.compDir);
   const rows: LineRow[] = [];
+  if (!sections.line) return rows;
   const r = new Reader(sections.line);
   while (!r.end) {
     const unitOffset = r.pos;

@@ -7,6 +7,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DebugProgram } from './debugProgram';
 import { readLineTables } from './dwarf';
 import { ElfFile, ET_REL } from './elf';
 import { isLdMap, isNasmMap, parseLdMap, parseNasmMap } from './mapFile';
@@ -71,6 +72,8 @@ export class SymbolTable {
   private readonly byName = new Map<string, SymbolInfo>();
   private readonly nameRank = new Map<string, number>();
   private readonly extents: Array<{ start: number; end: number }> = [];
+  /** The DWARF DIEs and call frame information of each ELF file added. */
+  private readonly programList: DebugProgram[] = [];
   // Indexes, rebuilt after an add.
   private byPath: Map<string, LineEntry[]> | null = null;
   private byAddress: LineEntry[] | null = null;
@@ -130,7 +133,32 @@ export class SymbolTable {
     if (elf.type === ET_REL && load.kind === 'auto') {
       warnings.push(`${path.basename(file)} is a relocatable object: its .text is taken to start at 0; give a load address`);
     }
+    const located = (name: string) => {
+      const s = elf.section(name);
+      return s ? { data: elf.contents(s), address: s.address } : undefined;
+    };
+    const sections = {
+      info: get('.debug_info'), abbrev: get('.debug_abbrev'), str: get('.debug_str'), lineStr: get('.debug_line_str'),
+      strOffsets: get('.debug_str_offsets'), addr: get('.debug_addr'), loc: get('.debug_loc'), loclists: get('.debug_loclists'),
+      ranges: get('.debug_ranges'), rnglists: get('.debug_rnglists'), debugFrame: located('.debug_frame'),
+      // .eh_frame's pc-relative pointers are relocated only in a linked file.
+      ehFrame: elf.type === ET_REL ? undefined : located('.eh_frame'),
+    };
+    if (sections.info || sections.debugFrame || sections.ehFrame) {
+      this.programList.push(new DebugProgram(path.resolve(file), sections, elf.is64 ? 8 : 4, biasOf(parsed, load)));
+    }
     return this.ingest(file, parsed, load);
+  }
+
+  /** The DWARF program (DIEs, CFI) whose file's code holds a linear address: the one with a function or an FDE there. */
+  programAt(linear: number): DebugProgram | undefined {
+    if (this.programList.length === 1) return this.programList[0];
+    return this.programList.find((p) => p.cfi.covers(linear - p.bias) || p.info.functionAt(linear - p.bias) !== undefined);
+  }
+
+  /** Every ELF file's DWARF program, in the order added. */
+  programs(): readonly DebugProgram[] {
+    return this.programList;
   }
 
   /** Reads a symbol file and adds it by its contents: ELF, NASM or ld map, or NASM listing. */
@@ -290,16 +318,7 @@ export class SymbolTable {
 
   private ingest(file: string, parsed: ParsedSymbols, load: LoadSpec): AddResult {
     const shortName = path.basename(file);
-    let bias = 0;
-    if (load.kind === 'segment') bias = load.segment * 16;
-    else if (load.kind === 'linear') {
-      let anchor = parsed.anchor;
-      if (anchor === undefined) {
-        const values = [...parsed.lines.map((l) => l.address), ...parsed.symbols.filter((s) => s.kind !== 'constant').map((s) => s.value)];
-        anchor = values.length > 0 ? Math.min(...values) : 0;
-      }
-      bias = load.address - anchor;
-    }
+    const bias = biasOf(parsed, load);
     let start = Infinity;
     let end = -Infinity;
     const files = new Set<string>();
@@ -392,6 +411,18 @@ export class SymbolTable {
     }
     return this.byValue;
   }
+}
+
+/** linear = assembled address + this, for a file's load. */
+function biasOf(parsed: ParsedSymbols, load: LoadSpec): number {
+  if (load.kind === 'segment') return load.segment * 16;
+  if (load.kind !== 'linear') return 0;
+  let anchor = parsed.anchor;
+  if (anchor === undefined) {
+    const values = [...parsed.lines.map((l) => l.address), ...parsed.symbols.filter((s) => s.kind !== 'constant').map((s) => s.value)];
+    anchor = values.length > 0 ? Math.min(...values) : 0;
+  }
+  return load.address - anchor;
 }
 
 /** A label that starts a NASM local-label scope (not `.x`, not `..special`). */
