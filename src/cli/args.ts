@@ -7,6 +7,7 @@ import {
   BOOT_DRIVE, CPU_COUNT, MEMORY_MIB, ValueRule, decimalNumber, describeValue, inputFile, nonEmptyText, oneOf, outputFile,
   refusal, wordOr,
 } from '../vmm/optionRules';
+import { initrdList } from '../vmm/hostImages';
 
 export const EXIT_BAD_INPUT = 2;
 export const EXIT_TIMEOUT = 124;
@@ -23,6 +24,12 @@ export interface RunOptions {
   fda: string | null;
   hda: string | null;
   boot: 'a' | 'c' | null;
+  /** --kernel: a Multiboot or Linux kernel the built-in BIOS starts instead of a boot sector. */
+  kernel: string | null;
+  /** --append: the kernel's command line. */
+  append: string | null;
+  /** --initrd: a Linux initrd or comma-separated Multiboot modules (QEMU's syntax). */
+  initrd: string | null;
   memoryMiB: number;
   /** vCPUs (1 to 64). */
   cpus: number;
@@ -41,9 +48,11 @@ export interface RunOptions {
 }
 
 export const USAGE = `usage: vmexit run [options] <image>
+       vmexit run [options] --kernel <file> [--append <text>] [--initrd <files>]
 
 Boots an x86 PC guest headless: a floppy image (160K to 2.88M), a hard-disk
-image, or a raw boot sector (padded to a 1.44M floppy).
+image, or a raw boot sector (padded to a 1.44M floppy); or a kernel loaded
+straight into memory, as QEMU's -kernel does.
 
 options:
   --memory <size>         guest RAM in MiB, or with a unit: 64M, 1G (default 32,
@@ -54,6 +63,12 @@ options:
   --fda <file>            floppy image in drive A:
   --hda <file>            hard-disk image as the first hard disk
   --boot a|c              boot from the floppy (a) or the hard disk (c)
+  --kernel <file>         start a Multiboot 1 kernel (ELF32 or a.out kludge)
+                          instead of a boot sector; disks stay attached
+  --append <text>         the kernel's command line (Multiboot: the kernel's
+                          path, a space, then this text)
+  --initrd <files>        Multiboot modules, comma-separated (",," for a comma
+                          in a name); each "file words..." is the module's string
   --serial stdio|none|<file>
                           where COM1 goes (default stdio; stdin feeds COM1)
   --debugcon stdio|<file> where port E9h output goes (default: discarded)
@@ -121,6 +136,9 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   valued('--fda', inputFile('a readable floppy image file'), (o, v) => (o.fda = v)),
   valued('--hda', inputFile('a readable hard-disk image file'), (o, v) => (o.hda = v)),
   valued('--boot', BOOT_DRIVE, (o, v) => (o.boot = v)),
+  valued('--kernel', inputFile('a readable kernel file'), (o, v) => (o.kernel = v)),
+  valued('--append', nonEmptyText('a non-empty command line'), (o, v) => (o.append = v)),
+  valued('--initrd', initrdList('readable files, comma-separated'), (o, v) => (o.initrd = v)),
   valued('--serial', OUTPUT_TARGET, (o, v) => (o.serial = target(v))),
   valued('--debugcon', OUTPUT_TARGET, (o, v) => (o.debugcon = target(v))),
   valued('--keyboard', oneOf('stdio'), (o) => (o.keyboardStdin = true)),
@@ -141,7 +159,7 @@ const IMAGE = inputFile('a readable image file');
 /** Parse the arguments after `run`. */
 export function parseRunArgs(argv: readonly string[]): RunOptions {
   const o: RunOptions = {
-    image: null, fda: null, hda: null, boot: null, memoryMiB: 32, cpus: 1, bios: 'builtin',
+    image: null, fda: null, hda: null, boot: null, kernel: null, append: null, initrd: null, memoryMiB: 32, cpus: 1, bios: 'builtin',
     serial: { kind: 'stdio' }, debugcon: { kind: 'none' }, screen: false,
     timeoutSeconds: null, until: null, trace: null, persist: false, realtime: false, hostTime: false, keyboardStdin: false,
   };
@@ -173,7 +191,9 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     }
     spec.apply(o, value);
   }
-  if (o.image === null && o.fda === null && o.hda === null) throw new UserError('no image given (see vmexit --help)');
+  if (o.kernel === null && o.append !== null) throw new UserError('--append needs --kernel');
+  if (o.kernel === null && o.initrd !== null) throw new UserError('--initrd needs --kernel');
+  if (o.image === null && o.fda === null && o.hda === null && o.kernel === null) throw new UserError('no image or --kernel given (see vmexit --help)');
   if (o.boot === 'a' && o.fda === null && o.image === null) throw new UserError('--boot a but no floppy image');
   if (o.boot === 'c' && o.hda === null && o.image === null) throw new UserError('--boot c but no hard-disk image');
   // The tracer steps one vCPU; interleaving several in one trace is not implemented.

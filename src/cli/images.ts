@@ -13,12 +13,15 @@ const CLI_LABELS: ImageLabels = {
   twoHardDisks: 'two hard-disk images given (the image argument and --hda)',
   bootAWithoutFloppy: '--boot a but there is no floppy image',
   bootCWithoutHardDisk: '--boot c but there is no hard-disk image',
+  kernel: '--kernel',
+  append: '--append',
+  initrd: '--initrd',
 };
 
-/** The disks (and the BIOS ROM, unless it is the built-in one) the options name; bad input is a UserError. */
+/** The disks, the kernel (and the BIOS ROM, unless it is the built-in one) the options name; bad input is a UserError. */
 export function openDisks(options: RunOptions): OpenedImages {
   try {
-    return openImages(options, CLI_LABELS);
+    return openImages({ ...options, memoryBytes: options.memoryMiB * 1024 * 1024 }, CLI_LABELS);
   } catch (e) {
     if (e instanceof HostFileError) throw new UserError(e.message);
     throw e;

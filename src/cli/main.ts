@@ -63,6 +63,7 @@ async function run(options: RunOptions): Promise<number> {
     floppy: disks.floppy,
     hardDisk: disks.hardDisk,
     boot: disks.boot,
+    kernel: disks.kernel,
     realtime: options.realtime,
     hostTime: options.hostTime,
     onSerialOutput: (b) => {

@@ -8,8 +8,10 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HostFileError, ImageLabels, OpenedImages, openImages as openHostImages, persistImages } from '../vmm/hostImages';
-import { BOOT_DRIVE, CPU_COUNT, MEMORY_MIB, ValueRule, describeValue, outputFile, refusal } from '../vmm/optionRules';
+import { HostFileError, ImageLabels, OpenedImages, initrdList, openImages as openHostImages, persistImages } from '../vmm/hostImages';
+import {
+  BOOT_DRIVE, CPU_COUNT, MEMORY_MIB, ValueRule, describeValue, inputFile, nonEmptyText, outputFile, refusal,
+} from '../vmm/optionRules';
 
 export type { OpenedImages };
 export { persistImages };
@@ -38,6 +40,14 @@ export interface LaunchSpec {
   boot: 'a' | 'c' | null;
   /** 'builtin' or the path of a ROM image. */
   bios: string;
+  /** A Multiboot kernel started by the built-in BIOS (QEMU's -kernel), as given: relative to `cwd`. */
+  kernel: string | null;
+  /** The kernel's command line (QEMU's -append). */
+  append: string | null;
+  /** Multiboot modules, comma-separated as in QEMU's -initrd, relative to `cwd`. */
+  initrd: string | null;
+  /** The folder relative paths are resolved against. */
+  cwd: string;
   memoryBytes: number;
   cpus: number;
   symbols: SymbolFileSpec[];
@@ -50,7 +60,7 @@ export interface LaunchSpec {
 }
 
 const KNOWN = new Set([
-  'type', 'request', 'name', 'cwd', 'image', 'fda', 'hda', 'boot', 'bios', 'memory', 'cpus', 'symbols',
+  'type', 'request', 'name', 'cwd', 'image', 'fda', 'hda', 'boot', 'bios', 'kernel', 'append', 'initrd', 'memory', 'cpus', 'symbols',
   'stopOnEntry', 'serial', 'debugcon', 'persist', 'stepInterrupts', 'noDebug', '__sessionId', '__restart',
   '__configurationTarget', 'presentation', 'internalConsoleOptions', 'preLaunchTask', 'postDebugTask',
   'debugServer', 'trace',
@@ -133,7 +143,7 @@ export function parseLaunchArguments(raw: unknown): LaunchSpec {
   for (const key of Object.keys(args)) {
     if (!KNOWN.has(key)) {
       throw new LaunchError(
-        `unknown launch argument '${key}' (known: image, fda, hda, boot, bios, memory, cpus, symbols, stopOnEntry, serial, debugcon, persist, stepInterrupts, cwd)`,
+        `unknown launch argument '${key}' (known: image, fda, hda, boot, bios, kernel, append, initrd, memory, cpus, symbols, stopOnEntry, serial, debugcon, persist, stepInterrupts, cwd)`,
       );
     }
   }
@@ -143,9 +153,15 @@ export function parseLaunchArguments(raw: unknown): LaunchSpec {
   const image = optionalPath(args, 'image', cwd);
   const fda = optionalPath(args, 'fda', cwd);
   const hda = optionalPath(args, 'hda', cwd);
-  if (image === null && fda === null && hda === null) {
-    throw new LaunchError("nothing to boot: give 'image' (a boot sector, floppy or disk image), 'fda' or 'hda'");
+  // The kernel's and modules' names stay as written (the guest sees them); files are resolved against cwd.
+  const kernel = args.kernel === undefined ? null : (checked(args, 'kernel', inputFile('a readable kernel file', cwd)), args.kernel as string);
+  const append = args.append === undefined ? null : checked(args, 'append', nonEmptyText('a non-empty command line'));
+  const initrd = args.initrd === undefined ? null : checked(args, 'initrd', initrdList('readable files, comma-separated', cwd));
+  if (image === null && fda === null && hda === null && kernel === null) {
+    throw new LaunchError("nothing to boot: give 'image' (a boot sector, floppy or disk image), 'fda', 'hda' or 'kernel'");
   }
+  if (kernel === null && append !== null) throw new LaunchError("'append' needs 'kernel'");
+  if (kernel === null && initrd !== null) throw new LaunchError("'initrd' needs 'kernel'");
   const boot = args.boot === undefined ? null : checked(args, 'boot', BOOT_DRIVE);
   const biosArg = args.bios;
   let bios = 'builtin';
@@ -169,6 +185,10 @@ export function parseLaunchArguments(raw: unknown): LaunchSpec {
     hda,
     boot,
     bios,
+    kernel,
+    append,
+    initrd,
+    cwd,
     memoryBytes: (args.memory === undefined ? 32 : checked(args, 'memory', MEMORY_MIB)) * 1024 * 1024,
     cpus,
     symbols: parseSymbols(args.symbols, cwd),
@@ -188,6 +208,9 @@ const LAUNCH_LABELS: ImageLabels = {
   twoHardDisks: "two hard-disk images given ('image' and 'hda')",
   bootAWithoutFloppy: "'boot' is \"a\" but there is no floppy image",
   bootCWithoutHardDisk: "'boot' is \"c\" but there is no hard-disk image",
+  kernel: "'kernel'",
+  append: "'append'",
+  initrd: "'initrd'",
 };
 
 /** Open the images the spec names (again on restart: a cold start reads the files anew). */

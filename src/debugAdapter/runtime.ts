@@ -179,6 +179,7 @@ export class VmexitRuntime {
       floppy: images.floppy,
       hardDisk: images.hardDisk,
       boot: images.boot,
+      kernel: images.kernel,
       cpus: this.spec.cpus,
       onSerialOutput: (b) => this.serial.byte(b),
       onDebugconOutput: (b) => this.debugcon.byte(b),

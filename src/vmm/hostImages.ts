@@ -2,12 +2,15 @@
 // open them: disk images read once (the guest's writes stay in each
 // DiskImage's overlay), how an image is classified (floppy by size, a small
 // raw program padded to a 1.44M floppy, else a hard disk), a BIOS ROM image,
-// and writing the changed sectors back for --persist / `persist`. Bad input
+// a kernel with its initrd or modules (src/devices/loaders), and writing the changed sectors back for --persist / `persist`. Bad input
 // is a HostFileError with a one-line message; each front end words the
 // sources its own way (`ImageLabels`) and turns the error into its own kind.
 
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { DiskImage, DiskImageError } from '../devices/disk';
+import { DirectBoot, KernelImageError, KernelModule, openKernel } from '../devices/loaders/openKernel';
+import { ValueRule, describeValue, inputFileProblem } from './optionRules';
 
 export class HostFileError extends Error {}
 
@@ -22,6 +25,16 @@ export interface ImageRequest {
   boot: 'a' | 'c' | null;
   /** 'builtin' or a ROM image file. */
   bios: string;
+  /** --kernel: a Multiboot or Linux kernel started by the built-in BIOS instead of a boot sector. */
+  kernel: string | null;
+  /** --append: the kernel's command line. */
+  append: string | null;
+  /** --initrd: QEMU's syntax, comma-separated entries (",," for a comma), each a file name and optional words after a space. */
+  initrd: string | null;
+  /** Guest RAM, for checking that the kernel and its modules fit. */
+  memoryBytes: number;
+  /** Folder the kernel and initrd names are relative to (default: the process's). */
+  cwd?: string;
 }
 
 /** How a front end names things in its messages (a CLI option, a launch argument). */
@@ -33,6 +46,10 @@ export interface ImageLabels {
   twoHardDisks: string;
   bootAWithoutFloppy: string;
   bootCWithoutHardDisk: string;
+  /** The kernel, command line and initrd options as the front end names them ("--kernel", "'kernel'"). */
+  kernel: string;
+  append: string;
+  initrd: string;
 }
 
 export interface OpenedImages {
@@ -40,6 +57,8 @@ export interface OpenedImages {
   hardDisk: DiskImage | null;
   boot: 'a' | 'c';
   bios: Uint8Array | null;
+  /** The kernel laid out for the BIOS's boot step (--kernel), or null. */
+  kernel: DirectBoot | null;
   /** Image files by disk, for persisting. */
   files: Map<DiskImage, string>;
 }
@@ -77,8 +96,8 @@ export function openImages(request: ImageRequest, labels: ImageLabels): OpenedIm
   try {
     return openImagesChecked(request, labels);
   } catch (e) {
-    // The disk model's own checks (geometry) are bad input too.
-    if (e instanceof DiskImageError) throw new HostFileError(e.message);
+    // The disk model's and the kernel loaders' own checks are bad input too.
+    if (e instanceof DiskImageError || e instanceof KernelImageError) throw new HostFileError(e.message);
     throw e;
   }
 }
@@ -128,10 +147,62 @@ function openImagesChecked(request: ImageRequest, labels: ImageLabels): OpenedIm
     files.set(hardDisk, request.hda);
   }
   const boot = request.boot ?? imageDrive ?? (floppy ? 'a' : 'c');
-  if (boot === 'a' && !floppy) throw new HostFileError(labels.bootAWithoutFloppy);
-  if (boot === 'c' && !hardDisk) throw new HostFileError(labels.bootCWithoutHardDisk);
+  // With a kernel the disks are only attached: the boot order matters only when asked for.
+  const bootChecked = request.kernel === null || request.boot !== null;
+  if (bootChecked && boot === 'a' && !floppy) throw new HostFileError(labels.bootAWithoutFloppy);
+  if (bootChecked && boot === 'c' && !hardDisk) throw new HostFileError(labels.bootCWithoutHardDisk);
   const bios = request.bios === 'builtin' ? null : readBiosImage(request.bios);
-  return { floppy, hardDisk, boot, bios, files };
+  const kernel = openKernelRequest(request, labels);
+  return { floppy, hardDisk, boot, bios, kernel, files };
+}
+
+/** QEMU's -initrd list: entries split at commas (",," is a comma in a name), each a file name and words after a space. */
+export function splitInitrd(list: string): { string: string; file: string }[] {
+  const entries = list.split(/(?<!,),(?!,)/).map((e) => e.replace(/,,/g, ','));
+  return entries.map((entry) => ({ string: entry, file: entry.split(' ')[0] }));
+}
+
+/**
+ * The rule for an -initrd list (CLI and launch.json alike): at least one
+ * entry, none empty, each entry's file readable (resolved against `cwd` when
+ * given). The value stays as written: the entries are the modules' strings.
+ */
+export function initrdList(expects: string, cwd?: string): ValueRule<string> {
+  return {
+    expects,
+    check(v) {
+      if (typeof v !== 'string' || v.trim() === '') return { ok: false };
+      for (const entry of splitInitrd(v)) {
+        if (entry.file === '') return { ok: false, detail: 'an entry is empty' };
+        const problem = inputFileProblem(cwd === undefined ? entry.file : path.resolve(cwd, entry.file));
+        if (problem !== null) return { ok: false, detail: `${describeValue(entry.file)}: ${problem}` };
+      }
+      return { ok: true, value: v };
+    },
+  };
+}
+
+function openKernelRequest(request: ImageRequest, labels: ImageLabels): DirectBoot | null {
+  const { kernel } = request;
+  if (kernel === null) {
+    if (request.append !== null) throw new HostFileError(`${labels.append} needs ${labels.kernel}`);
+    if (request.initrd !== null) throw new HostFileError(`${labels.initrd} needs ${labels.kernel}`);
+    return null;
+  }
+  if (request.bios !== 'builtin') throw new HostFileError(`${labels.kernel} needs the built-in BIOS (its boot step loads the kernel)`);
+  const resolve = (file: string): string => (request.cwd === undefined ? file : path.resolve(request.cwd, file));
+  const initrd: KernelModule[] = [];
+  for (const entry of request.initrd === null ? [] : splitInitrd(request.initrd)) {
+    if (entry.file === '') throw new HostFileError(`${labels.initrd} has an empty entry ('${request.initrd}')`);
+    initrd.push({ string: entry.string, path: entry.file, bytes: readHostFile(resolve(entry.file), 'initrd file') });
+  }
+  return openKernel({
+    path: kernel,
+    bytes: readHostFile(resolve(kernel), 'kernel'),
+    append: request.append ?? '',
+    initrd,
+    memoryBytes: request.memoryBytes,
+  });
 }
 
 /** Write the sectors the guest changed back into each image file (a padded boot sector keeps its length). */

@@ -14,6 +14,7 @@ import { Cpu } from '../cpu/cpu';
 import { CpuMode, IF, Regs, Sregs } from '../cpu/state';
 import { Bios } from '../devices/bios/bios';
 import { DiskImage } from '../devices/disk';
+import type { DirectBoot } from '../devices/loaders/directBoot';
 import { DebugConsole, IsaDebugExit, PostCodePort, SystemControlPortA } from '../devices/debugPorts';
 import { CmosRtc } from '../devices/cmos';
 import { I8042 } from '../devices/i8042';
@@ -32,6 +33,8 @@ export interface PcConfig {
   floppy: DiskImage | null;
   hardDisk: DiskImage | null;
   boot: 'a' | 'c';
+  /** A kernel to start instead of a boot sector (--kernel; needs the built-in BIOS). */
+  kernel?: DirectBoot | null;
   onSerialOutput?: (byte: number) => void;
   onDebugconOutput?: (byte: number) => void;
   /** Firmware diagnostics for the user ("no bootable device"). */
@@ -130,6 +133,7 @@ export class PcMachine {
     vm.addDevice(port92);
 
     if (config.bios) {
+      if (config.kernel) throw new Error('a --kernel boot needs the built-in BIOS');
       this.bios = null;
       this.mapFirmware(config.bios);
     } else {
@@ -139,6 +143,7 @@ export class PcMachine {
         atBoundary: (work: (cpu: Cpu) => void) => vm.atBoundary((v) => work(v.cpu)),
         floppies: [config.floppy],
         hardDisks: config.hardDisk ? [config.hardDisk] : [],
+        directBoot: config.kernel ?? null,
         bootOrder: config.boot === 'a' ? ['floppy', 'hard'] : ['hard', 'floppy'],
         memoryBytes: config.memoryBytes,
         cpus: vm.vcpus.length,

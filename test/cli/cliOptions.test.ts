@@ -27,6 +27,9 @@ const KINDS: Record<string, Kind> = {
   '--bios': 'inputFile',
   '--fda': 'inputFile',
   '--hda': 'inputFile',
+  '--kernel': 'inputFile',
+  '--initrd': 'inputFile',
+  '--append': 'text',
   '--serial': 'outputFile',
   '--debugcon': 'outputFile',
   '--trace': 'outputFile',
@@ -206,6 +209,8 @@ describe('CLI: every option value is checked (status 2, one line)', function () 
       ['--boot', 'boot', 'd'],
       ['--serial', 'serial', path.join(tmp, 'no-such-folder', 'x')],
       ['--debugcon', 'debugcon', tmp],
+      ['--kernel', 'kernel', tmp],
+      ['--initrd', 'initrd', `${image},`],
     ];
     for (const [option, key, value] of cases) {
       let cli = '';

@@ -171,11 +171,30 @@ export function runQemu(
     '-drive', `file=${image},format=raw,if=${drive === 'floppy' ? 'floppy' : 'ide'},snapshot=on`,
     '-boot', drive === 'floppy' ? 'a' : 'c',
   ];
+  return spawnQemu(args, { timeoutMs, serialInput: options.serialInput, keys, monitorPath });
+}
+
+/** QEMU's command line for a run on its TCG with COM1 on stdout, isa-debug-exit at F4h, and `machine` (a drive, -kernel ...). */
+export function qemuArgs(machine: string[], options: { memoryMiB?: number } = {}): string[] {
+  return [
+    '-accel', 'tcg', '-m', String(options.memoryMiB ?? 32), '-display', 'none', '-serial', 'stdio', '-monitor', 'none',
+    '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', ...machine,
+  ];
+}
+
+/** Run qemu-system-i386 with `args`, collecting COM1 (stdout); keys go through the monitor socket at `monitorPath`. */
+export function spawnQemu(
+  args: string[],
+  options: { timeoutMs?: number; serialInput?: string; keys?: { after: string; text: string }[]; monitorPath?: string | null; cwd?: string } = {},
+): Promise<QemuResult> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const keys = options.keys ?? [];
+  const monitorPath = options.monitorPath ?? null;
   const started = Date.now();
   return new Promise((resolve, reject) => {
     // COM1's input is QEMU's stdin: bytes wait in the pipe until the UART has room.
     const input = options.serialInput;
-    const child = spawn('qemu-system-i386', args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn('qemu-system-i386', args, { cwd: options.cwd, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     if (input !== undefined) {
       child.stdin!.on('error', () => {});
       child.stdin!.end(Buffer.from(input, 'latin1'));

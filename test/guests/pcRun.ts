@@ -1,6 +1,7 @@
 // Running a test guest on vmexit's PcMachine in-process, bounded by an
 // instruction budget (never by wall time: the same image gives the same run).
 
+import type { DirectBoot } from '../../src/devices/loaders/directBoot';
 import { DiskImage, MachineEvent, PcMachine } from '../../src/vmm/pc';
 
 export interface GuestInput {
@@ -13,6 +14,8 @@ export interface PcRunOptions {
   floppy?: Uint8Array | null;
   hardDisk?: Uint8Array | null;
   boot: 'a' | 'c';
+  /** A kernel the BIOS starts instead of a boot sector (--kernel). */
+  kernel?: DirectBoot | null;
   /** Instructions at most; the run ends with a `budget` event past it. */
   budget: number;
   memoryBytes?: number;
@@ -53,6 +56,7 @@ export async function runOnPc(options: PcRunOptions): Promise<PcRunResult> {
     floppy: options.floppy ? DiskImage.floppy(options.floppy, 'floppy.img') : null,
     hardDisk: options.hardDisk ? DiskImage.hard(options.hardDisk, 'disk.img') : null,
     boot: options.boot,
+    kernel: options.kernel ?? null,
     cpus: options.cpus,
     onSerialOutput: (b) => (serial += String.fromCharCode(b)),
     onDebugconOutput: (b) => (debugcon += String.fromCharCode(b)),

@@ -7,7 +7,8 @@
 //
 // POST (also a trap, from the reset vector's far jump) sets up the IVT, the
 // BDA and EBDA, programs the PICs, PIT, RTC, COM1 and VGA through the port
-// bus as firmware does, and runs INT 19h.
+// bus as firmware does, and runs INT 19h, which boots a disk or starts a
+// kernel given with --kernel (./kernelHandover.ts).
 
 import type { Cpu } from '../../cpu/cpu';
 import { CS, DS, ES, SS } from '../../cpu/state';
@@ -18,7 +19,8 @@ import { BiosEnv } from './env';
 import type { BiosHost } from './host';
 import { KBD_FLAGS3_POWER_ON, KeyboardService } from './keyboard';
 import { BIOS_SEGMENT, BIOS_TRAP_PORT, ROM_BASE, buildRom, type RomLayout, type TrapName } from './rom';
-import { EBDA_BASE, EBDA_SEGMENT, SystemService } from './system';
+import { startKernel } from './kernelHandover';
+import { BOOT_STACK_TOP, EBDA_BASE, EBDA_SEGMENT, SystemService } from './system';
 import { Video } from './video';
 import { FloppyType } from '../cmos';
 
@@ -31,8 +33,6 @@ export interface BiosState {
   traps: number;
 }
 
-/** Where INT 19h leaves the stack: just below the boot sector. */
-export const BOOT_STACK_TOP = 0x7c00;
 
 export class Bios implements Device<BiosState>, PortHandler {
   readonly name = 'bios';
@@ -264,7 +264,7 @@ export class Bios implements Device<BiosState>, PortHandler {
   // ---- INT 19h / INT 18h. ----
 
   /**
-   * INT 19h: the first bootable drive in the boot order. Its sector 0 goes to
+   * INT 19h: a kernel given with --kernel when there is one (./kernelHandover.ts); otherwise the first bootable drive in the boot order. Its sector 0 goes to
    * 0000:7C00; a hard disk needs the 55AAh signature at offset 510. A floppy
    * only needs a sector that is not blank (all one byte value, as a freshly
    * formatted or empty image is): boot sectors of DOS 1.x-era diskettes carry
@@ -274,6 +274,11 @@ export class Bios implements Device<BiosState>, PortHandler {
    */
   private boot(call: Call): void {
     const host = this.host;
+    if (host.directBoot) {
+      startKernel(this.env, call.cpu, host.directBoot);
+      this.state.bootFailure = null;
+      return;
+    }
     const reasons: string[] = [];
     for (const kind of host.bootOrder) {
       const drives: { dl: number; label: string }[] =

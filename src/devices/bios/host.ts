@@ -4,6 +4,7 @@ import type { Cpu } from '../../cpu/cpu';
 import type { IoPorts } from '../../cpu/bus';
 import type { GuestRam } from '../bus';
 import type { DiskImage } from '../disk';
+import type { DirectBoot } from '../loaders/directBoot';
 import type { VgaMode } from '../vgaText';
 
 /**
@@ -31,6 +32,8 @@ export interface BiosHost {
   floppies: (DiskImage | null)[];
   /** Drives 80h, 81h, ... */
   hardDisks: DiskImage[];
+  /** A kernel given with --kernel: INT 19h starts it instead of reading a boot sector. */
+  directBoot?: DirectBoot | null;
   /** Which kind of drive INT 19h tries first. */
   bootOrder: ('floppy' | 'hard')[];
   /** Guest RAM size in bytes (the memory map, INT 12h/15h). */

@@ -86,6 +86,8 @@ export interface RomLayout {
   font8x8High: number;
   font8x14: number;
   font8x16: number;
+  /** The flat GDT of a direct kernel boot (4 entries). */
+  directBootGdt: number;
 }
 
 export interface BuiltRom {
@@ -171,6 +173,13 @@ export function buildRom(hardDisks: readonly DiskImage[], cpus: number): BuiltRo
 
   // Hard-disk parameter table for a second disk (the first is at E401h).
   a.label('hardDiskParams1').db(...hardDiskTable(hardDisks[1]));
+
+  // The GDT a kernel loaded with --kernel starts on: flat 4 GiB code at 10h and
+  // data at 18h, the selectors Linux's 32-bit boot protocol names (__BOOT_CS,
+  // __BOOT_DS); Multiboot kernels get the same.
+  a.org((a.pc + 7) & ~7).label('directBootGdt').space(16);
+  a.db(0xff, 0xff, 0x00, 0x00, 0x00, 0x9b, 0xcf, 0x00);
+  a.db(0xff, 0xff, 0x00, 0x00, 0x00, 0x93, 0xcf, 0x00);
 
   // ---- The MP specification tables (processors, IOAPIC, interrupt routing), on a paragraph boundary.
   a.org(MP_TABLE_OFFSET).label('mpFloatingPointer').db(...buildMpTables(cpus, ROM_BASE + MP_TABLE_OFFSET));
@@ -331,6 +340,7 @@ export function buildRom(hardDisks: readonly DiskImage[], cpus: number): BuiltRo
     font8x8High: a.addr('font8x8High'),
     font8x14: a.addr('font8x14'),
     font8x16: a.addr('font8x16'),
+    directBootGdt: a.addr('directBootGdt'),
   };
   return { image, layout, traps };
 }

@@ -18,6 +18,9 @@ export interface E820Entry {
   type: number;
 }
 
+/** Where INT 19h (and a --kernel hand-over) leaves the stack: just below the boot sector. */
+export const BOOT_STACK_TOP = 0x7c00;
+
 /** Where the 1 KiB extended BIOS data area lives (the top of conventional memory). */
 export const EBDA_BASE = 0x9fc00;
 export const EBDA_SEGMENT = EBDA_BASE >> 4;

@@ -1,0 +1,86 @@
+// `vmexit run --kernel` as a user types it (src/cli/main.ts in-process, its
+// stdout and stderr captured): a kernel boots with its command line and
+// modules, and every bad combination is one line with status 2. The same
+// options in launch.json.
+
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { main } from '../../src/cli/main';
+import { openImages, parseLaunchArguments } from '../../src/debugAdapter/launchConfig';
+import { BOOT_CACHE, buildKernel, cacheFile } from './harness';
+
+interface Captured {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function runMain(argv: string[]): Promise<Captured> {
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += Buffer.from(chunk).toString('latin1')), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += Buffer.from(chunk).toString('utf8')), true)) as typeof process.stderr.write;
+  try {
+    const status = await main(['run', '--serial', 'stdio', ...argv]);
+    return { status, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+function assertRefused(r: Captured, pattern: RegExp): void {
+  assert.equal(r.status, 2, `status 2: ${r.stderr}`);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+  assert.match(lines[0], pattern);
+}
+
+describe('CLI: --kernel, --append, --initrd', function () {
+  this.timeout(60_000);
+  let kernel: string;
+  let module: string;
+  before(() => {
+    kernel = path.join(BOOT_CACHE, buildKernel('multiboot1', 'elf'));
+    module = path.join(BOOT_CACHE, cacheFile('cli-module.txt', 'a module\n'));
+  });
+
+  it('boots a Multiboot kernel with its command line and a module; status from isa-debug-exit', async () => {
+    const r = await runMain(['--kernel', kernel, '--append', 'quiet  x=1', '--initrd', `${module} word`]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /MAGIC 2BADB002/);
+    assert.ok(r.stdout.includes(`CMDLINE |${kernel} quiet  x=1|`), r.stdout);
+    assert.ok(r.stdout.includes(`string=|${module} word| head=a module.`), r.stdout);
+  });
+
+  it('refuses bad input with one line and status 2', async () => {
+    const text = cacheFile('not-a-kernel.txt', 'hello\n'.repeat(100));
+    assertRefused(await runMain(['--kernel', path.join(BOOT_CACHE, text)]), /not a kernel vmexit can boot: no Multiboot header \(1BADB002h in the first 8 KiB\) and no Linux setup header/);
+    assertRefused(await runMain(['--append', 'x', 'disk.img']), /--append needs --kernel/);
+    assertRefused(await runMain(['--initrd', module, 'disk.img']), /--initrd needs --kernel/);
+    assertRefused(await runMain(['--kernel', kernel, '--initrd', path.join(BOOT_CACHE, 'missing.bin')]), /--initrd must be readable files, comma-separated, not '.*missing\.bin' \('.*missing\.bin': it does not exist\)/);
+    assertRefused(await runMain(['--kernel', kernel, '--initrd', `${module},`]), /--initrd .*\(an entry is empty\)/);
+    assertRefused(await runMain(['--kernel', path.join(BOOT_CACHE, 'missing.elf')]), /--kernel must be a readable kernel file, not .* \(it does not exist\)/);
+    assertRefused(await runMain(['--kernel', kernel, '--memory', '1']), /does not fit in the guest's memory/);
+    const rom = cacheFile('rom.bin', new Uint8Array(65536));
+    assertRefused(await runMain(['--kernel', kernel, '--bios', path.join(BOOT_CACHE, rom)]), /--kernel needs the built-in BIOS/);
+    assert.ok(fs.existsSync(kernel), 'the user\'s files stay');
+  });
+});
+
+describe('launch.json: kernel, append, initrd', () => {
+  it('opens the kernel and its modules relative to cwd, and names the arguments in its messages', () => {
+    const kernel = buildKernel('multiboot1', 'elf');
+    const module = cacheFile('launch-module.txt', 'x');
+    const spec = parseLaunchArguments({ kernel, append: 'a=1', initrd: `${module} w`, cwd: BOOT_CACHE });
+    assert.equal(spec.kernel, kernel);
+    const images = openImages(spec);
+    assert.equal(images.kernel?.description, 'Multiboot 1 kernel (ELF32)');
+    assert.throws(() => parseLaunchArguments({ image: 'x.img', append: 'a' }), /'append' needs 'kernel'/);
+    assert.throws(() => parseLaunchArguments({ kernel: 3 }), /'kernel' must be a readable kernel file, not 3/);
+    assert.throws(() => parseLaunchArguments({ kernel: 'missing.elf', cwd: BOOT_CACHE }), /'kernel' must be a readable kernel file, not 'missing.elf' \(it does not exist\)/);
+  });
+});
