@@ -59,8 +59,8 @@ describe('CLI: --kernel, --append, --initrd', function () {
   it('refuses bad input with one line and status 2', async () => {
     const text = cacheFile('not-a-kernel.txt', 'hello\n'.repeat(100));
     assertRefused(await runMain(['--kernel', path.join(BOOT_CACHE, text)]), /not a kernel vmexit can boot: no Multiboot header \(1BADB002h in the first 8 KiB\) and no Linux setup header/);
-    assertRefused(await runMain(['--append', 'x', 'disk.img']), /--append needs --kernel/);
-    assertRefused(await runMain(['--initrd', module, 'disk.img']), /--initrd needs --kernel/);
+    assertRefused(await runMain(['--append', 'x', module]), /--append needs --kernel/);
+    assertRefused(await runMain(['--initrd', module, module]), /--initrd needs --kernel/);
     assertRefused(await runMain(['--kernel', kernel, '--initrd', path.join(BOOT_CACHE, 'missing.bin')]), /--initrd must be readable files, comma-separated, not '.*missing\.bin' \('.*missing\.bin': it does not exist\)/);
     assertRefused(await runMain(['--kernel', kernel, '--initrd', `${module},`]), /--initrd .*\(an entry is empty\)/);
     assertRefused(await runMain(['--kernel', path.join(BOOT_CACHE, 'missing.elf')]), /--kernel must be a readable kernel file, not .* \(it does not exist\)/);
