@@ -397,6 +397,30 @@ describe('debugAdapter expression language', () => {
     }
   });
 
+  describe('limits (defect 11: 400 KB of nested input was answered with a raw JavaScript stack overflow)', () => {
+    it('refuses an expression longer than 4096 characters, naming the limit', () => {
+      const huge = '('.repeat(200000) + '1' + ')'.repeat(200000);
+      assert.equal(evalErr(huge), 'expression is 400001 characters long; the limit is 4096');
+      assert.equal(err(parseExpression(huge)), 'expression is 400001 characters long; the limit is 4096');
+    });
+    it('refuses nesting deeper than 256 levels (parentheses, brackets, unary operators) within the length limit', () => {
+      const message = /^expression nested more than 256 levels deep at column \d+ \(each operator, parenthesis and bracket is a level\); simplify it$/;
+      assert.match(evalErr('('.repeat(1000) + '1' + ')'.repeat(1000)), message);
+      assert.match(evalErr('['.repeat(1000) + '1' + ']'.repeat(1000)), message);
+      assert.match(evalErr('-'.repeat(4000) + '1'), message);
+      assert.match(evalErr('word ['.repeat(500) + '1' + ']'.repeat(500)), message);
+    });
+    it('refuses a chain of operators deeper than 256 (1+1+…), which the evaluator would recurse through', () => {
+      assert.match(evalErr(Array(2000).fill('1').join('+')), /^expression nested more than 256 levels deep/);
+      assert.match(err(evaluateCondition(Array(1000).fill('eax').join('|'), fake())), /^expression nested more than 256 levels deep/);
+    });
+    it('still evaluates what fits: 255 levels of parentheses, a 256-term sum', () => {
+      assert.equal(val('('.repeat(255) + '7' + ')'.repeat(255)), 7);
+      assert.equal(val(Array(256).fill('1').join('+')), 256);
+      assert.equal(val('-'.repeat(254) + '5'), 5);
+    });
+  });
+
   describe('seg:off and address spaces', () => {
     it('uses a segment register hidden base', () => {
       const r = ok(evaluate('es:di', fake()));

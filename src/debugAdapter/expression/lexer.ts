@@ -116,8 +116,14 @@ export function parseNumber(text: string): bigint | undefined {
   return digitsValue(t, 10);
 }
 
+/** The longest expression accepted, in characters (conditions and watches are a line; this is 50 of them). */
+export const MAX_EXPRESSION_LENGTH = 4096;
+
 /** Split `text` into tokens; the last is always `end`. Throws ExpressionSyntaxError. */
 export function tokenize(text: string): Token[] {
+  if (text.length > MAX_EXPRESSION_LENGTH) {
+    throw new ExpressionSyntaxError(`expression is ${text.length} characters long; the limit is ${MAX_EXPRESSION_LENGTH}`);
+  }
   const tokens: Token[] = [];
   let i = 0;
   while (i < text.length) {

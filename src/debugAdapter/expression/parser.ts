@@ -13,8 +13,25 @@
 // Binary operators, loosest first (NASM's order: comparisons bind looser
 // than the bitwise operators, so `eax & 1 == 0` is `(eax & 1) == 0`):
 //   ||   ^^   &&   == != <> < > <= >=   |   ^   &   << >> >>>   + -   * / // % %%
+//
+// Limits: the text is at most MAX_EXPRESSION_LENGTH characters (the lexer
+// checks) and the tree at most MAX_EXPRESSION_DEPTH levels deep, counting
+// every operator, parenthesis and bracket on the way down. Parsing and
+// evaluation recurse over the tree, so a client's 400 KB of nested input
+// gets one clear message instead of exhausting the JavaScript stack.
 
 import { ExpressionSyntaxError, Token, tokenize } from './lexer';
+
+export { MAX_EXPRESSION_LENGTH } from './lexer';
+
+/** The deepest expression tree accepted (a 4 KiB expression may need 2048 levels; nobody writes 256). */
+export const MAX_EXPRESSION_DEPTH = 256;
+
+function tooDeep(col: number): ExpressionSyntaxError {
+  return new ExpressionSyntaxError(
+    `expression nested more than ${MAX_EXPRESSION_DEPTH} levels deep at column ${col} (each operator, parenthesis and bracket is a level); simplify it`,
+  );
+}
 
 export type UnaryOp = '-' | '+' | '~' | '!';
 export type BinaryOp =
@@ -105,6 +122,8 @@ function describe(token: Token): string {
 
 class Parser {
   private pos = 0;
+  /** Parentheses, brackets and unary operators open at this point (the parser's recursion). */
+  private nesting = 0;
 
   constructor(private readonly tokens: readonly Token[]) {}
 
@@ -211,7 +230,7 @@ class Parser {
     const token = this.peek();
     if (token.kind === 'op' && (token.op === '-' || token.op === '+' || token.op === '~' || token.op === '!')) {
       this.next();
-      const operand = this.parseUnary();
+      const operand = this.nested(token, () => this.parseUnary());
       return { type: 'unary', op: token.op, operand, col: token.col };
     }
     return this.parsePrimary();
@@ -244,7 +263,7 @@ class Parser {
       case 'op':
         if (token.op === '(') {
           if (this.peek().kind === 'end') this.expectClose(')', token);
-          const inner = this.parseAddress();
+          const inner = this.nested(token, () => this.parseAddress());
           this.expectClose(')', token);
           return inner;
         }
@@ -255,16 +274,60 @@ class Parser {
     }
   }
 
+  /** Parse what `open` opens, one level deeper; refused beyond MAX_EXPRESSION_DEPTH before the recursion gets deep. */
+  private nested(open: Token, body: () => Node): Node {
+    if (++this.nesting > MAX_EXPRESSION_DEPTH) throw tooDeep(open.col);
+    try {
+      return body();
+    } finally {
+      this.nesting--;
+    }
+  }
+
   private parseMemory(open: Token, size: OperandSize | undefined, col: number): Node {
     if (this.isOp(']')) throw new ExpressionSyntaxError(`empty memory operand at column ${open.col}`);
     if (this.peek().kind === 'end') this.expectClose(']', open);
-    const address = this.parseAddress();
+    const address = this.nested(open, () => this.parseAddress());
     this.expectClose(']', open);
     return { type: 'memory', size, address, col };
   }
 }
 
+/** The children of a node, for walking the tree without recursion. */
+function childrenOf(node: Node): Node[] {
+  switch (node.type) {
+    case 'number':
+    case 'ident':
+      return [];
+    case 'unary':
+    case 'space':
+      return [node.operand];
+    case 'binary':
+      return [node.left, node.right];
+    case 'segmented':
+      return [node.segment, node.offset];
+    case 'memory':
+      return [node.address];
+  }
+}
+
+/**
+ * Refuse a tree deeper than MAX_EXPRESSION_DEPTH: a long chain of binary
+ * operators (1+1+…+1) is deep without nesting in the text. Walked with an
+ * explicit stack, as the evaluator that comes next would recurse.
+ */
+function checkDepth(root: Node): void {
+  const stack: [Node, number][] = [[root, 1]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [node, depth] = item;
+    if (depth > MAX_EXPRESSION_DEPTH) throw tooDeep(node.col);
+    for (const child of childrenOf(node)) stack.push([child, depth + 1]);
+  }
+}
+
 /** Parse an expression to its AST. Throws ExpressionSyntaxError with a one-line message. */
 export function parse(text: string): Node {
-  return new Parser(tokenize(text)).parseTop();
+  const node = new Parser(tokenize(text)).parseTop();
+  checkDepth(node);
+  return node;
 }
