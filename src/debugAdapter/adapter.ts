@@ -2,7 +2,7 @@
 // the VmexitRuntime (which knows nothing of DAP), the symbol service and the
 // evaluator. One thread per vCPU; a stop stops all.
 
-import { InitializedEvent, LoggingDebugSession, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, Event } from '@vscode/debugadapter';
+import { InitializedEvent, LoggingDebugSession, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, Event, Response } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Bitness, decodeBackward, decodeForward, DecodedInstruction } from './disassembler';
 import { EXCEPTION_FILTERS, toExceptionFilters } from './exceptionFilters';
@@ -20,6 +20,8 @@ import { deviceNodes } from './devicesView';
 import { systemRegister } from './systemRegisters';
 import { ScreenWatch } from './screenWatch';
 import { VariableStore } from './variableStore';
+import { argumentsProblem, REQUEST_LIMITS } from './requestLimits';
+import { clientMessage, internalErrorText, logInternalError } from './clientErrors';
 import type { VcpuState } from '../vmm/vcpu';
 
 /** DAP thread ids are vCPU index + 1 (thread 1 is vCPU 0, the BSP). */
@@ -41,8 +43,21 @@ const STATE_NAMES: Record<VcpuState, string> = { running: 'stopped', halted: 'ha
 /** Launch arguments as they arrive (checked by parseLaunchArguments). */
 type LaunchArguments = DebugProtocol.LaunchRequestArguments & Record<string, unknown>;
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+/** DebugSession's catch-all for a handler that threw: its text is the stack. */
+const UNCAUGHT_ERROR_ID = 1104;
+
+/**
+ * Why a source breakpoint's position cannot be honoured (lines and columns
+ * count from 1), naming the file; null when it is a position. The lines come
+ * from the client as it pleases: -5, 1.5, null.
+ */
+function sourcePositionProblem(path: string, bp: DebugProtocol.SourceBreakpoint): string | null {
+  const file = path.split(/[\\/]/).pop() || '(a source without a file name)';
+  if (path === '') return 'the breakpoint is in a source without a path or name; save the file, then set the breakpoint again';
+  const bad = (what: string, value: unknown): string => `${file}: ${what} ${JSON.stringify(value) ?? 'missing'} is not a ${what} number (they count from 1)`;
+  if (typeof bp.line !== 'number' || !Number.isInteger(bp.line) || bp.line < 1) return bad('line', bp.line);
+  if (bp.column !== undefined && (typeof bp.column !== 'number' || !Number.isInteger(bp.column) || bp.column < 1)) return bad('column', bp.column);
+  return null;
 }
 
 export class VmexitDebugSession extends LoggingDebugSession implements RuntimeListener {
@@ -63,6 +78,38 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
     this.configured = new Promise((resolve) => (this.configurationDone = resolve));
+  }
+
+  // ---- Every request's arguments and failures ------------------------------------
+
+  /** Arguments of the wrong type or beyond vmexit's limits are refused before any handler runs (requestLimits.ts). */
+  protected dispatchRequest(request: DebugProtocol.Request): void {
+    const problem = argumentsProblem(request.command, request.arguments);
+    if (problem) {
+      this.sendErrorResponse(new Response(request), { id: 1005, format: problem });
+      return;
+    }
+    super.dispatchRequest(request);
+  }
+
+  /**
+   * Every failure goes out as one clean line: a handler that threw (the base
+   * class would send its stack) becomes the internal-error line, and the
+   * message is never read as a format string with {placeholders}, which the
+   * base class would substitute (and fail on, for `{_name}` without values).
+   */
+  protected sendErrorResponse(
+    response: DebugProtocol.Response,
+    codeOrMessage: number | DebugProtocol.Message,
+    format?: string,
+    variables?: Record<string, string>,
+  ): void {
+    let msg: DebugProtocol.Message = typeof codeOrMessage === 'number' ? { id: codeOrMessage, format: format ?? '' } : codeOrMessage;
+    if (msg.id === UNCAUGHT_ERROR_ID) {
+      logInternalError(response.command, variables?._stack ?? format);
+      msg = { id: UNCAUGHT_ERROR_ID, format: internalErrorText(response.command) };
+    }
+    super.sendErrorResponse(response, { ...msg, variables: {} });
   }
 
   // ---- RuntimeListener ---------------------------------------------------------
@@ -136,12 +183,12 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
         try {
           for (const w of symbols.addFile(file)) this.output('log', `vmexit: ${w}\n`);
         } catch (e) {
-          throw new LaunchError(`symbol file '${file.path}': ${message(e)}`);
+          throw new LaunchError(`symbol file '${file.path}': ${clientMessage(e, 'launch')}`);
         }
       }
       this.symbols = symbols;
     } catch (e) {
-      const text = e instanceof LaunchError ? e.message : `cannot start the guest: ${message(e)}`;
+      const text = e instanceof LaunchError ? e.message : `cannot start the guest: ${clientMessage(e, 'launch')}`;
       this.sendErrorResponse(response, { id: 1001, format: text, showUser: true });
       return;
     }
@@ -186,7 +233,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       body();
       this.sendResponse(response);
     } catch (e) {
-      this.sendErrorResponse(response, { id: 1004, format: message(e) });
+      this.sendErrorResponse(response, { id: 1004, format: clientMessage(e, response.command) });
     }
   }
 
@@ -455,12 +502,15 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     if (!this.evaluator) throw new Error('no guest');
     // Real-mode notation as debuggers print it: both parts hex without a prefix (07C0:0018).
     const segOff = /^\s*([0-9a-f]{1,4}):([0-9a-f]{1,8})\s*$/i.exec(reference);
+    if (!Number.isInteger(offset) || Math.abs(offset) > REQUEST_LIMITS.memoryOffset) {
+      throw new Error(`${what} '${reference}': offset ${JSON.stringify(offset)} is not a whole number from -0xFFFFFFFF to 0xFFFFFFFF`);
+    }
     if (segOff) return { space: 'linear', address: (parseInt(segOff[1], 16) * 16 + parseInt(segOff[2], 16) + offset) >>> 0 };
     try {
       const a = this.evaluator.address(reference);
       return { space: a.space, address: (a.address + offset) >>> 0 };
     } catch (e) {
-      throw new Error(`${what} '${reference}': ${message(e)}`);
+      throw new Error(`${what} '${reference}': ${clientMessage(e, what)}`);
     }
   }
 
@@ -469,7 +519,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     if (!rt) return;
     this.attempt(response, () => {
       const place = this.resolveReference(args.memoryReference, args.offset ?? 0);
-      const count = Math.max(0, Math.min(args.count, 1 << 20));
+      const count = args.count; // within REQUEST_LIMITS.readMemoryBytes (requestLimits.ts)
       const bytes = place.space === 'physical' ? rt.readPhysical(place.address, count) : rt.readLinear(place.address, count);
       let readable = 0;
       while (readable < bytes.length && bytes[readable] !== null) readable++;
@@ -486,6 +536,9 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     this.attempt(response, () => {
       const place = this.resolveReference(args.memoryReference, args.offset ?? 0);
       const data = new Uint8Array(Buffer.from(args.data, 'base64'));
+      if (data.length > REQUEST_LIMITS.writeMemoryBytes) {
+        throw new Error(`writeMemory: 'data' is ${data.length} bytes; the limit is ${REQUEST_LIMITS.writeMemoryBytes} bytes per request`);
+      }
       const n = place.space === 'physical' ? rt.writePhysical(place.address, data) : rt.writeLinear(place.address, data);
       if (n === 0 && data.length > 0 && !args.allowPartial) throw new Error(`memory at ${hex(place.address, 8)} is not writable RAM`);
       this.variables.invalidateValues();
@@ -574,9 +627,13 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   protected setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
     const rt = this.need(response);
     if (!rt) return;
-    const path = args.source.path ?? args.source.name ?? '';
+    // A source may come with an empty path and only a name (an untitled editor, a client's own source).
+    const path = args.source.path || args.source.name || '';
     const wanted: DebugProtocol.SourceBreakpoint[] = args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
-    const resolved = wanted.map((bp) => ({ bp, where: this.symbols.lineToAddresses(path, bp.line) }));
+    const resolved = wanted.map((bp) => {
+      const problem = sourcePositionProblem(path, bp);
+      return { bp, where: problem ? { error: problem } : this.symbols.lineToAddresses(path, bp.line) };
+    });
     const requests: BreakpointRequest[] = [];
     const owner: number[] = [];
     resolved.forEach((r, i) => {
@@ -589,7 +646,10 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     const made = rt.setBreakpoints(`source:${path}`, requests);
     response.body = {
       breakpoints: resolved.map((r, i): DebugProtocol.Breakpoint => {
-        if ('error' in r.where) return { id: rt.breakpoints.allocateId(), verified: false, line: r.bp.line, message: r.where.error, reason: 'failed' };
+        if ('error' in r.where) {
+          const line = Number.isInteger(r.bp.line) && r.bp.line > 0 ? { line: r.bp.line } : {};
+          return { id: rt.breakpoints.allocateId(), verified: false, ...line, message: r.where.error, reason: 'failed' };
+        }
         const armed = made[owner.indexOf(i)];
         return { id: armed.id, verified: true, line: r.where.line, source: args.source, instructionReference: hex(armed.address, 8) };
       }),
@@ -622,7 +682,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       try {
         return { bp, at: this.resolveReference(reference, offset, `${kind} breakpoint`), error: null };
       } catch (e) {
-        return { bp, at: null, error: message(e) };
+        return { bp, at: null, error: clientMessage(e, `${kind} breakpoint`) };
       }
     });
     const good = resolved.filter((r): r is (typeof resolved)[number] & { at: GuestAddress } => r.at !== null);
@@ -673,7 +733,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
         canPersist: true,
       };
     } catch (e) {
-      response.body = { dataId: null, description: message(e) };
+      response.body = { dataId: null, description: clientMessage(e, 'dataBreakpointInfo') };
     }
     this.sendResponse(response);
   }
@@ -693,8 +753,11 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     if (!rt) return;
     const checked = args.breakpoints.map((bp): { problem: string } | { problem: null; request: DataBreakpointRequest } => {
       const m = /^(linear|physical):(\d+):(\d+)$/.exec(bp.dataId);
-      if (!m) return { problem: `unknown data breakpoint id '${bp.dataId}'` };
+      if (!m || Number(m[2]) > 0xffffffff) return { problem: `unknown data breakpoint id '${bp.dataId}' (ask dataBreakpointInfo for one)` };
       const space = m[1] === 'physical' ? ('physical' as const) : ('linear' as const);
+      if (bp.accessType !== undefined && !['read', 'write', 'readWrite'].includes(bp.accessType)) {
+        return { problem: `access type ${JSON.stringify(bp.accessType)} is not read, write or readWrite` };
+      }
       const access = bp.accessType === 'readWrite' ? ('readwrite' as const) : (bp.accessType ?? 'write');
       const watch = { address: Number(m[2]), length: Number(m[3]), access, physical: space === 'physical' };
       const problem = this.watchProblem(rt, { space, address: watch.address }, watch.length);

@@ -132,7 +132,7 @@ describe('debug adapter: system registers in expressions, error paths', function
       breakpoints: [{ dataId: 'bogus' }, { dataId: 'physical:3758096384:4' }, { dataId: 'linear:31744:0' }, { dataId: 'linear:1280:2', accessType: 'write' }],
     });
     const [bogus, offRam, empty, good] = set.body.breakpoints;
-    assert.deepEqual(bogus, { id: bogus.id, verified: false, message: "unknown data breakpoint id 'bogus'" });
+    assert.deepEqual(bogus, { id: bogus.id, verified: false, message: "unknown data breakpoint id 'bogus' (ask dataBreakpointInfo for one)" });
     assert.equal(new Set(set.body.breakpoints.map((b) => b.id)).size, 4, 'each gets its own id');
     assert.equal(offRam.verified, false);
     assert.match(offRam.message ?? '', /no guest memory at phys:0xE0000000/);

@@ -182,7 +182,9 @@ export class SymbolTable {
   lineToAddresses(sourcePath: string, line: number): LineResolution {
     const file = this.resolveSourcePath(sourcePath);
     const shown = path.basename(sourcePath);
-    if (file === undefined) return { error: `${shown} is not covered by any symbol file` };
+    if (file === undefined) {
+      return { error: `${shown} is not covered by any symbol file (add its NASM listing, map file or ELF to "symbols" in the launch configuration)` };
+    }
     const list = (this.pathIndex().get(file) ?? []).filter((e) => e.breakable);
     // list is sorted by line: the first entry at or after the line.
     let lo = 0;

@@ -120,7 +120,7 @@ describe('symbols: NASM listing', function () {
   it('matches the editor path to the listing path: exact, other folder, not another case', function () {
     assert.deepEqual(table.lineToAddresses('/elsewhere/project/boot.asm', 8), { line: 8, addresses: [0x7c00] });
     assert.deepEqual(table.lineToAddresses(path.join('/x', 'lib', 'inc.asm'), 3), { line: 3, addresses: [0x7c4b] });
-    assert.deepEqual(table.lineToAddresses('/elsewhere/other.asm', 8), { error: 'other.asm is not covered by any symbol file' });
+    assert.deepEqual(table.lineToAddresses('/elsewhere/other.asm', 8), { error: 'other.asm is not covered by any symbol file (add its NASM listing, map file or ELF to "symbols" in the launch configuration)' });
     const sensitive = new SymbolTable(undefined, { caseSensitivePaths: true });
     sensitive.addListing(s.path('boot.lst'), s.read('boot.lst'));
     assert.ok('error' in sensitive.lineToAddresses(path.join(s.dir, 'BOOT.asm'), 8));
