@@ -25,7 +25,7 @@ import { pushPopRegister } from './ops/stack';
 import { stringInstruction } from './ops/string';
 import * as runLoop from './runLoop';
 import { StopReason } from './runLoop';
-import { getSregs, loadCodeSegmentProtected, loadSegmentProtected, setSregs } from './segments';
+import { getSregs, loadSegmentProtected, setSregs } from './segments';
 import {
   ATTR_DB, ATTR_REAL_CODE, ATTR_UNUSABLE, ATTR_REAL_DATA, CR0_ET, CR0_PE, CS, CpuMode, CpuState, DS, ES, FIXED1, FS,
   GS, IF, Regs, SS, Segment, Sregs, TF, VEC_GP, VEC_UD, VM,
@@ -728,13 +728,12 @@ export class Cpu extends MemoryAccess {
     return t;
   }
 
-  /** Far jump/call/return target load: real mode, or protected mode through the descriptor tables. */
+  /**
+   * Far jump/call/return target load in real and virtual-8086 mode; protected
+   * mode goes through the descriptor tables (./farTransfers.ts).
+   */
   loadCsFar(selector: number, offset: number): void {
-    if (this.protectedMode && (this.flags & VM) === 0) {
-      loadCodeSegmentProtected(this, selector);
-    } else {
-      this.loadSegmentReal(CS, selector);
-    }
+    this.loadSegmentReal(CS, selector);
     if (offset > this.segLimit[CS]) throw new GuestFault(VEC_GP, 0);
     this.eip = offset >>> 0;
   }

@@ -6,8 +6,12 @@
 
 import type { Cpu } from './cpu';
 import { GuestFault, Unimplemented } from './faults';
-import { decodeDescriptor, loadSegmentProtected, readDescriptor } from './segments';
-import { CS, DS, ES, FS, GS, IF, NT, RF, SS, TF, VEC_GP, VEC_NP, VM } from './state';
+import { pushOnNewStack, tssStack } from './farTransfers';
+import {
+  checkReturnCodeSegment, checkStackSegment, commitSegment, dplOf, fetchDescriptor, nullInaccessibleDataSegments,
+  readSystem32, selectorFault,
+} from './segments';
+import { ATTR_L, ATTR_P, CS, ESP, IF, NT, RF, SS, TF, VEC_GP, VEC_NP, VEC_TS, VM } from './state';
 
 /** Gate types (descriptor type field with S = 0). */
 const GATE_TASK = 0x5, GATE_INT16 = 0x6, GATE_TRAP16 = 0x7, GATE_INT32 = 0xe, GATE_TRAP32 = 0xf;
@@ -15,7 +19,11 @@ const GATE_TASK = 0x5, GATE_INT16 = 0x6, GATE_TRAP16 = 0x7, GATE_INT32 = 0xe, GA
 /**
  * Deliver `vector` through the IDT. `software` is INT n/INT3/INTO (the gate's
  * DPL is checked, and the error codes of its faults have EXT clear);
- * `errorCode` is pushed when >= 0.
+ * `errorCode` is pushed when >= 0. Checks (SDM vol. 2 INT n, vol. 3 §6.12):
+ * the gate's IDT entry as #GP(vector*8+2+EXT) (#NP when not present), the
+ * handler's code segment as #GP(selector+EXT)/#NP, and for an inward
+ * transfer the TSS stack as #TS(SS+EXT)/#SS; the frame is written onto the
+ * new stack before SS, CS and the CPL change.
  */
 export function deliverProtected(cpu: Cpu, vector: number, software: boolean, errorCode: number): void {
   if (cpu.flags & VM) throw new Unimplemented(`interrupt ${vector} in virtual-8086 mode`);
@@ -23,8 +31,8 @@ export function deliverProtected(cpu: Cpu, vector: number, software: boolean, er
   const idtCode = vector * 8 + 2 + ext;
   if (vector * 8 + 7 > cpu.idtrLimit) throw new GuestFault(VEC_GP, idtCode);
   const entry = (cpu.idtrBase + vector * 8) | 0;
-  const lo = cpu.readLinear32(entry);
-  const hi = cpu.readLinear32((entry + 4) | 0);
+  const lo = readSystem32(cpu, entry);
+  const hi = readSystem32(cpu, (entry + 4) | 0);
   const type = (hi >>> 8) & 0x1f;
   if (type === GATE_TASK) throw new Unimplemented(`task gate for vector ${vector}`);
   if (type !== GATE_INT16 && type !== GATE_TRAP16 && type !== GATE_INT32 && type !== GATE_TRAP32) {
@@ -37,60 +45,47 @@ export function deliverProtected(cpu: Cpu, vector: number, software: boolean, er
   const offset = gate32 ? ((lo & 0xffff) | (hi & 0xffff0000)) >>> 0 : lo & 0xffff;
 
   if ((selector & 0xfffc) === 0) throw new GuestFault(VEC_GP, ext);
-  const [dlo, dhi] = readDescriptor(cpu, selector);
-  const target = decodeDescriptor(dlo, dhi);
-  const dpl = (target.attributes >> 5) & 3;
-  if ((target.attributes & 0x18) !== 0x18 || dpl > cpu.cpl) throw new GuestFault(VEC_GP, (selector & 0xfffc) + ext);
-  if ((target.attributes & 0x80) === 0) throw new GuestFault(VEC_NP, (selector & 0xfffc) + ext);
+  const target = fetchDescriptor(cpu, selector, VEC_GP, ext);
+  const dpl = dplOf(target);
+  if ((target.attributes & 0x18) !== 0x18 || dpl > cpu.cpl) throw selectorFault(VEC_GP, selector, ext);
+  if ((target.attributes & ATTR_P) === 0) throw selectorFault(VEC_NP, selector, ext);
+  if (target.attributes & ATTR_L) throw new Unimplemented('an interrupt gate to a 64-bit code segment');
   const conforming = (target.attributes & 0x4) !== 0;
   const newCpl = conforming ? cpu.cpl : dpl;
-
   const flags = cpu.getFlags();
   const returnCs = cpu.segSel[CS];
   const returnEip = cpu.eip;
-  const push = gate32 ? (v: number) => cpu.push32(v) : (v: number) => cpu.push16(v);
+
   if (newCpl < cpu.cpl) {
     // Inward: the handler's stack comes from the TSS (SDM vol. 3 §6.12.1).
-    const oldSs = cpu.segSel[SS];
-    const oldEsp = cpu.reg32[4];
-    const { ss, esp } = tssStack(cpu, newCpl);
+    const { ss, esp } = tssStack(cpu, newCpl, ext);
+    const ssd = checkStackSegment(cpu, ss, newCpl, VEC_TS, ext);
+    if (offset > target.limit) throw new GuestFault(VEC_GP, ext);
+    const frame = [cpu.segSel[SS], cpu.reg32[ESP], flags, returnCs, returnEip];
+    if (errorCode >= 0) frame.push(errorCode);
+    const newEsp = pushOnNewStack(cpu, ss, ssd, esp, gate32 ? 4 : 2, frame, newCpl, ext);
     cpu.cpl = newCpl;
-    loadSegmentProtected(cpu, SS, ss);
-    cpu.setSp(esp);
-    push(oldSs);
-    push(oldEsp);
+    commitSegment(cpu, SS, ss, ssd);
+    cpu.reg32[ESP] = newEsp;
+  } else {
+    if (offset > target.limit) throw new GuestFault(VEC_GP, ext);
+    const push = gate32 ? (v: number) => cpu.push32(v) : (v: number) => cpu.push16(v);
+    push(flags);
+    push(returnCs);
+    push(returnEip);
+    if (errorCode >= 0) push(errorCode);
   }
-  push(flags);
-  push(returnCs);
-  push(returnEip);
-  if (errorCode >= 0) push(errorCode);
 
   let newFlags = flags & ~(TF | NT | RF | VM);
   if ((type & 1) === 0) newFlags &= ~IF; // interrupt gates mask interrupts; trap gates do not
   cpu.flags = newFlags;
   cpu.lazy = 0;
   cpu.cpl = newCpl;
-  cpu.loadSegmentCache(CS, (selector & ~3) | newCpl, target.base, target.limit, target.attributes);
-  if (offset > target.limit) throw new GuestFault(VEC_GP, 0);
+  commitSegment(cpu, CS, (selector & 0xfffc) | newCpl, target);
   cpu.eip = offset;
 }
 
-/** The stack for privilege level `cpl` from the current TSS (32- or 16-bit). */
-function tssStack(cpu: Cpu, cpl: number): { ss: number; esp: number } {
-  const type = cpu.tr.attributes & 0xf;
-  const base = cpu.tr.base | 0;
-  if (type === 0x9 || type === 0xb) {
-    if (8 + cpl * 8 + 1 > cpu.tr.limit) throw new GuestFault(10, cpu.tr.selector & 0xfffc);
-    return { esp: cpu.readLinear32((base + 4 + cpl * 8) | 0), ss: cpu.readLinear16((base + 8 + cpl * 8) | 0) };
-  }
-  if (type === 0x1 || type === 0x3) {
-    if (4 + cpl * 4 + 1 > cpu.tr.limit) throw new GuestFault(10, cpu.tr.selector & 0xfffc);
-    return { esp: cpu.readLinear16((base + 2 + cpl * 4) | 0), ss: cpu.readLinear16((base + 4 + cpl * 4) | 0) };
-  }
-  throw new GuestFault(10, cpu.tr.selector & 0xfffc); // #TS: no usable TSS
-}
-
-/** IRET in protected mode, to the same or an outer privilege level. */
+/** IRET in protected mode (SDM vol. 2 IRET), to the same or an outer privilege level. */
 export function interruptReturnProtected(cpu: Cpu): void {
   if (cpu.flags & NT) throw new Unimplemented('IRET with NT set (return from a nested task)');
   if (cpu.flags & VM) throw new Unimplemented('IRET in virtual-8086 mode');
@@ -100,17 +95,8 @@ export function interruptReturnProtected(cpu: Cpu): void {
   const cs = pop() & 0xffff;
   const popped = pop();
   if (o32 && (popped & VM) !== 0 && cpu.cpl === 0) throw new Unimplemented('IRET to virtual-8086 mode');
+  const target = checkReturnCodeSegment(cpu, cs);
   const rpl = cs & 3;
-  if ((cs & 0xfffc) === 0 || rpl < cpu.cpl) throw new GuestFault(VEC_GP, cs & 0xfffc);
-  const [dlo, dhi] = readDescriptor(cpu, cs);
-  const target = decodeDescriptor(dlo, dhi);
-  const dpl = (target.attributes >> 5) & 3;
-  const conforming = (target.attributes & 0x4) !== 0;
-  if ((target.attributes & 0x18) !== 0x18 || (conforming ? dpl > rpl : dpl !== rpl)) {
-    throw new GuestFault(VEC_GP, cs & 0xfffc);
-  }
-  if ((target.attributes & 0x80) === 0) throw new GuestFault(VEC_NP, cs & 0xfffc);
-  if (eip > target.limit) throw new GuestFault(VEC_GP, 0);
 
   // Which flags the return may change (SDM vol. 2 IRET): IOPL only at CPL 0, IF only when CPL <= IOPL.
   const old = cpu.getFlags();
@@ -119,25 +105,22 @@ export function interruptReturnProtected(cpu: Cpu): void {
   if (cpu.cpl > ((old >> 12) & 3)) changeable &= ~IF;
 
   if (rpl > cpu.cpl) {
-    // Outward: the caller's stack follows the frame.
+    // Outward: the interrupted stack follows the frame.
     const esp = pop();
     const ss = pop() & 0xffff;
+    const ssd = checkStackSegment(cpu, ss, rpl);
+    if (eip > target.limit) throw new GuestFault(VEC_GP, 0);
+    commitSegment(cpu, SS, ss, ssd);
     cpu.setFlags((popped & changeable) | (old & ~changeable));
-    cpu.loadSegmentCache(CS, cs, target.base, target.limit, target.attributes);
     cpu.cpl = rpl;
-    loadSegmentProtected(cpu, SS, ss);
-    cpu.setSp(esp);
-    // Data segments the outer level may not use become null (SDM vol. 2 IRET).
-    for (const seg of [ES, DS, FS, GS]) {
-      const attr = cpu.segAttr[seg];
-      const codeConforming = (attr & 0xc) === 0xc;
-      if ((cpu.segSel[seg] & 0xfffc) !== 0 && !codeConforming && ((attr >> 5) & 3) < rpl) {
-        loadSegmentProtected(cpu, seg, 0);
-      }
-    }
+    commitSegment(cpu, CS, cs, target);
+    if (o32) cpu.setSp(esp);
+    else cpu.reg16[8] = esp;
+    nullInaccessibleDataSegments(cpu);
   } else {
+    if (eip > target.limit) throw new GuestFault(VEC_GP, 0);
     cpu.setFlags((popped & changeable) | (old & ~changeable));
-    cpu.loadSegmentCache(CS, cs, target.base, target.limit, target.attributes);
+    commitSegment(cpu, CS, cs, target);
   }
   cpu.eip = eip;
 }

@@ -1,22 +1,65 @@
-// Segment registers: the sregs view (KVM_GET/SET_SREGS), protected-mode
-// segment loads: descriptor table reads, descriptor decoding
-// into the hidden cache layout, and the checks of MOV Sreg / far transfers
-// (SDM vol. 3 §3.4-3.5, §5.5-5.8). Real-mode loads and the cache itself are
+// Segment registers in protected mode: descriptor-table access, descriptor
+// decoding into the hidden cache layout, and the checks of every segment
+// load with its fault and error code (SDM vol. 3 §3.4-3.5, §5.5-5.8; vol. 2
+// MOV, POP, LDS/LES/LFS/LGS/LSS, RET, IRET), the accessed bit, and the sregs
+// view (KVM_GET/SET_SREGS). Far transfers through these checks are in
+// ./farTransfers.ts; real-mode loads and the cache itself are
 // Cpu.loadSegmentReal and Cpu.loadSegmentCache.
+//
+// Descriptor tables and the TSS are read and written as *implicit supervisor*
+// accesses (SDM vol. 3 §4.6.1): at CPL 3 too, paging checks them as CPL 0.
+// Error codes name the selector (index, TI) with EXT set when an external
+// event caused the load (SDM vol. 3 §6.13).
 
 import type { Cpu } from './cpu';
 import { GuestFault, Unimplemented } from './faults';
-import { ATTR_G, ATTR_L, ATTR_UNUSABLE, CS, DS, ES, FS, GS, SS, Segment, Sregs, VEC_GP, VEC_SS } from './state';
+import {
+  ATTR_G, ATTR_L, ATTR_P, ATTR_S, ATTR_TYPE_ACCESSED, ATTR_TYPE_CODE, ATTR_TYPE_EXPAND_DOWN, ATTR_TYPE_WRITABLE,
+  ATTR_UNUSABLE, CS, DS, ES, FS, GS, SS, Segment, Sregs, VEC_GP, VEC_NP, VEC_SS,
+} from './state';
 
-/** Read an 8-byte descriptor from the GDT or LDT; #GP(selector) when outside the table. */
-export function readDescriptor(cpu: Cpu, selector: number): [number, number] {
-  const index = selector & ~7;
-  const local = (selector & 4) !== 0;
-  const base = local ? cpu.ldtr.base : cpu.gdtrBase;
-  const limit = local ? cpu.ldtr.limit : cpu.gdtrLimit;
-  if (index + 7 > limit) throw new GuestFault(VEC_GP, selector & 0xfffc);
-  const lin = (base + index) | 0;
-  return [cpu.readLinear32(lin), cpu.readLinear32((lin + 4) | 0)];
+/** A descriptor as read from its table: the raw dwords, where it lives, and its hidden-cache form. */
+export interface Descriptor {
+  /** Linear address of the descriptor (for the accessed and busy bits). */
+  address: number;
+  lo: number;
+  hi: number;
+  base: number;
+  /** Byte-granular limit. */
+  limit: number;
+  /** VMX access-rights layout (ATTR_*). */
+  attributes: number;
+}
+
+/** The fault for a selector: its index and TI (RPL cleared), EXT for an external event. */
+export function selectorFault(vector: number, selector: number, ext = 0): GuestFault {
+  return new GuestFault(vector, (selector & 0xfffc) | ext);
+}
+
+// ---- Implicit supervisor accesses (descriptor tables, the TSS) ----
+
+/** Read 2 or 4 bytes at `linear` as a supervisor access, whatever the CPL. */
+function readSystem(cpu: Cpu, linear: number, size: 2 | 4): number {
+  const cpl = cpu.cpl;
+  cpu.cpl = 0;
+  try {
+    return size === 4 ? cpu.readLinear32(linear) : cpu.readLinear16(linear);
+  } finally {
+    cpu.cpl = cpl;
+  }
+}
+
+export const readSystem32 = (cpu: Cpu, linear: number): number => readSystem(cpu, linear, 4);
+export const readSystem16 = (cpu: Cpu, linear: number): number => readSystem(cpu, linear, 2);
+
+export function writeSystem8(cpu: Cpu, linear: number, value: number): void {
+  const cpl = cpu.cpl;
+  cpu.cpl = 0;
+  try {
+    cpu.writeLinear8(linear, value);
+  } finally {
+    cpu.cpl = cpl;
+  }
 }
 
 /** Decode a segment descriptor's base, limit and attributes into the hidden cache layout. */
@@ -28,39 +71,126 @@ export function decodeDescriptor(lo: number, hi: number): { base: number; limit:
   return { base, limit, attributes };
 }
 
-/** MOV/POP/LxS to a data or stack segment register in protected mode: checks, then the descriptor cache. */
-export function loadSegmentProtected(cpu: Cpu, seg: number, selector: number): void {
+/**
+ * Read the descriptor `selector` names from the GDT or LDT. Outside its
+ * table (or through an unusable LDT) it is `vector`(selector) — #GP for
+ * instructions, #TS for the loads of a task switch.
+ */
+export function fetchDescriptor(cpu: Cpu, selector: number, vector = VEC_GP, ext = 0): Descriptor {
+  const index = selector & 0xfff8;
+  const local = (selector & 4) !== 0;
+  if (local && (cpu.ldtr.attributes & ATTR_UNUSABLE) !== 0) throw selectorFault(vector, selector, ext);
+  const base = local ? cpu.ldtr.base : cpu.gdtrBase;
+  const limit = local ? cpu.ldtr.limit : cpu.gdtrLimit;
+  if (index + 7 > limit) throw selectorFault(vector, selector, ext);
+  const address = (base + index) | 0;
+  const lo = readSystem32(cpu, address);
+  const hi = readSystem32(cpu, (address + 4) | 0);
+  const d = decodeDescriptor(lo, hi);
+  return { address, lo, hi, base: d.base, limit: d.limit, attributes: d.attributes };
+}
+
+/** Read an 8-byte descriptor from the GDT or LDT; #GP(selector) when outside the table. */
+export function readDescriptor(cpu: Cpu, selector: number): [number, number] {
+  const d = fetchDescriptor(cpu, selector);
+  return [d.lo, d.hi];
+}
+
+export const dplOf = (d: Descriptor): number => (d.attributes >> 5) & 3;
+const isCode = (attr: number): boolean => (attr & (ATTR_S | ATTR_TYPE_CODE)) === (ATTR_S | ATTR_TYPE_CODE);
+const isConformingCode = (attr: number): boolean => isCode(attr) && (attr & ATTR_TYPE_EXPAND_DOWN) !== 0;
+
+/** Set the descriptor's accessed bit in memory when a load finds it clear (SDM vol. 3 §3.4.5.1). */
+export function markAccessed(cpu: Cpu, d: Descriptor): void {
+  if ((d.attributes & (ATTR_S | ATTR_TYPE_ACCESSED)) !== ATTR_S) return;
+  d.attributes |= ATTR_TYPE_ACCESSED;
+  writeSystem8(cpu, (d.address + 5) | 0, (d.hi >>> 8) | ATTR_TYPE_ACCESSED);
+}
+
+/** Load a checked descriptor into segment register `seg`: accessed bit, then the hidden cache. */
+export function commitSegment(cpu: Cpu, seg: number, selector: number, d: Descriptor): void {
+  markAccessed(cpu, d);
+  cpu.loadSegmentCache(seg, selector & 0xffff, d.base, d.limit, d.attributes);
+}
+
+/**
+ * The checks of loading SS with `selector` for privilege level `cpl` (MOV/POP/LSS
+ * at the CPL; RET and IRET outward, inward calls and interrupts at the new
+ * one): a null selector is `invalid`(0), a selector outside its table, RPL or
+ * DPL other than `cpl`, or anything but a writable data segment `invalid`
+ * (selector); not present is #SS(selector). Returns the descriptor, not loaded.
+ */
+export function checkStackSegment(cpu: Cpu, selector: number, cpl: number, invalid = VEC_GP, ext = 0): Descriptor {
+  if ((selector & 0xfffc) === 0) throw new GuestFault(invalid, ext);
+  const d = fetchDescriptor(cpu, selector, invalid, ext);
+  const writableData = (d.attributes & (ATTR_S | ATTR_TYPE_CODE | ATTR_TYPE_WRITABLE)) === (ATTR_S | ATTR_TYPE_WRITABLE);
+  if ((selector & 3) !== cpl || !writableData || dplOf(d) !== cpl) throw selectorFault(invalid, selector, ext);
+  if ((d.attributes & ATTR_P) === 0) throw selectorFault(VEC_SS, selector, ext);
+  return d;
+}
+
+/**
+ * Load DS, ES, FS or GS (SDM vol. 2 MOV, "IF DS, ES, FS, or GS is loaded"):
+ * a null selector makes the register unusable; otherwise the descriptor must
+ * be a data or readable code segment, and unless conforming code, its DPL at
+ * least CPL and RPL (`invalid`(selector) else); not present is #NP(selector).
+ */
+export function loadDataSegment(cpu: Cpu, seg: number, selector: number, invalid = VEC_GP, ext = 0): void {
   selector &= 0xffff;
   if ((selector & 0xfffc) === 0) {
-    if (seg === SS) throw new GuestFault(VEC_GP, 0);
-    // A null selector makes the register unusable; a later access faults.
     cpu.loadSegmentCache(seg, selector, 0, 0, ATTR_UNUSABLE);
     return;
   }
-  const [lo, hi] = readDescriptor(cpu, selector);
-  const d = decodeDescriptor(lo, hi);
-  const s = (d.attributes & 0x10) !== 0;
-  const code = (d.attributes & 0x8) !== 0;
-  const readable = !code || (d.attributes & 0x2) !== 0;
-  if (!s || !readable || (seg === SS && (code || (d.attributes & 0x2) === 0))) throw new GuestFault(VEC_GP, selector & 0xfffc);
-  if ((d.attributes & 0x80) === 0) throw new GuestFault(seg === SS ? VEC_SS : 11, selector & 0xfffc);
-  cpu.loadSegmentCache(seg, selector, d.base, d.limit, d.attributes);
-  if (seg === SS) cpu.cpl = selector & 3;
+  const d = fetchDescriptor(cpu, selector, invalid, ext);
+  const attr = d.attributes;
+  const readable = (attr & ATTR_S) !== 0 && ((attr & ATTR_TYPE_CODE) === 0 || (attr & ATTR_TYPE_WRITABLE) !== 0);
+  if (!readable) throw selectorFault(invalid, selector, ext);
+  if (!isConformingCode(attr)) {
+    const dpl = dplOf(d);
+    if ((selector & 3) > dpl || cpu.cpl > dpl) throw selectorFault(invalid, selector, ext);
+  }
+  if ((attr & ATTR_P) === 0) throw selectorFault(VEC_NP, selector, ext);
+  commitSegment(cpu, seg, selector, d);
 }
 
-/** A far JMP/CALL/RET target in protected mode: a code segment descriptor (no gates or task switches yet). */
-export function loadCodeSegmentProtected(cpu: Cpu, selector: number): void {
-  selector &= 0xffff;
-  if ((selector & 0xfffc) === 0) throw new GuestFault(VEC_GP, 0);
-  const [lo, hi] = readDescriptor(cpu, selector);
-  const d = decodeDescriptor(lo, hi);
-  if ((d.attributes & 0x18) !== 0x18) {
-    throw new Unimplemented(`far transfer through a system descriptor (selector ${selector.toString(16)}h)`);
-  }
-  if ((d.attributes & 0x80) === 0) throw new GuestFault(11, selector & 0xfffc);
-  if (d.attributes & ATTR_L) throw new Unimplemented('64-bit code segments');
-  cpu.loadSegmentCache(CS, (selector & ~3) | cpu.cpl, d.base, d.limit, d.attributes);
+/** MOV/POP/LxS to a segment register in protected mode. */
+export function loadSegmentProtected(cpu: Cpu, seg: number, selector: number): void {
+  if (seg === SS) commitSegment(cpu, SS, selector, checkStackSegment(cpu, selector & 0xffff, cpu.cpl));
+  else loadDataSegment(cpu, seg, selector);
 }
+
+/**
+ * The code segment a RET or IRET returns to (SDM vol. 2 RET, IRET: a null
+ * selector is #GP(0); outside the table, not code, RPL below CPL, conforming
+ * with DPL above RPL or non-conforming with DPL other than RPL is
+ * #GP(selector); not present #NP(selector)). 64-bit code is not implemented.
+ */
+export function checkReturnCodeSegment(cpu: Cpu, selector: number): Descriptor {
+  if ((selector & 0xfffc) === 0) throw new GuestFault(VEC_GP, 0);
+  const d = fetchDescriptor(cpu, selector);
+  const rpl = selector & 3;
+  const dpl = dplOf(d);
+  if (!isCode(d.attributes) || rpl < cpu.cpl) throw selectorFault(VEC_GP, selector);
+  if (isConformingCode(d.attributes) ? dpl > rpl : dpl !== rpl) throw selectorFault(VEC_GP, selector);
+  if ((d.attributes & ATTR_P) === 0) throw selectorFault(VEC_NP, selector);
+  if (d.attributes & ATTR_L) throw new Unimplemented('a return to a 64-bit code segment');
+  return d;
+}
+
+/**
+ * After a return to an outer level (RET, IRET): DS, ES, FS and GS that hold a
+ * data or non-conforming code segment with DPL below the new CPL become null
+ * (SDM vol. 2 RET, IRET), so the outer level cannot keep a handle on inner data.
+ */
+export function nullInaccessibleDataSegments(cpu: Cpu): void {
+  for (const seg of [ES, DS, FS, GS]) {
+    const attr = cpu.segAttr[seg];
+    if (attr & ATTR_UNUSABLE) continue;
+    if (!isConformingCode(attr) && ((attr >> 5) & 3) < cpu.cpl) cpu.loadSegmentCache(seg, 0, 0, 0, ATTR_UNUSABLE);
+  }
+}
+
+// ---- The sregs view ----
 
 /** One segment register for the sregs view: an unusable one reports limit 0 (its -1 is internal). */
 function segmentOf(cpu: Cpu, s: number): Segment {

@@ -464,7 +464,7 @@ describe('ops group B: system.ts', () => {
     assert.equal(m.ram[CODE + 0xd0 + 0x28 + 5], 0x8b); // busy bit set in the GDT
     assert.equal(r32(m, EBX), 0x20);
     assert.equal(r32(m, ECX), 0x28);
-    assert.equal(r32(m, EDX), 0x00cf9200);
+    assert.equal(r32(m, EDX), 0x00cf9300); // loading DS and SS with 10h set its accessed bit (SDM vol. 3 §3.4.5.1)
     assert.equal(r32(m, ESI), 0xffffffff);
     const res = 0x106;
     assert.deepEqual(Array.from(m.ram.subarray(CODE + res, CODE + res + 8)), [1, 1, 1, 0, 1, 0, 0, 1]);

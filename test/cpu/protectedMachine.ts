@@ -8,12 +8,13 @@
 //     entries from 30h on are the test's own (setDescriptor).
 //   IDT at 2000h: vectors 0-31 are 32-bit interrupt gates (DPL 0) to ring-0
 //     handlers at 4000h + vector, each a HLT; so a fault ends the run halted
-//     at 4001h + vector with its error code on the ring-0 stack.
+//     at 4001h + vector with its error code on the ring-0 stack. Vector 3's
+//     gate is DPL 3: a ring-3 program ends with INT3 (CC) where ring 0 has HLT.
 //   TSS at 3000h: ESP0 9000h, SS0 10h; ESP1 A000h SS1 (test's), ESP2 B000h.
 //   Code at 10000h (the program's hex bytes), ring-0 stack top 8000h.
 //
 // `run` returns how the program ended: a fault (vector, error code, the
-// faulting CS:EIP the handler would see) or a plain HLT in the program.
+// faulting CS:EIP the handler would see) or the program's own HLT or INT3.
 
 import { strict as assert } from 'node:assert';
 import { Cpu, StopReason } from '../../src/cpu/cpu';
@@ -36,11 +37,13 @@ const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17]);
 export interface PmMachine {
   cpu: Cpu;
   ram: Uint8Array;
+  /** Every exception delivery attempted, in order (nested ones included). */
+  deliveries: { vector: number; errorCode: number }[];
 }
 
 export type Ending =
   | { kind: 'fault'; vector: number; errorCode: number; cs: number; eip: number }
-  | { kind: 'halt'; eip: number };
+  | { kind: 'halt'; eip: number; esp?: number; ss?: number };
 
 export function poke(m: PmMachine, linear: number, bytes: number[]): void {
   m.ram.set(bytes, linear);
@@ -95,7 +98,12 @@ export function createPmCpu(code: string): PmMachine {
   const mem = { ram, pageKind, readSlow: () => 0xffffffff, writeSlow: () => {} };
   const cpu = new Cpu(mem, { portIn: () => 0xffffffff, portOut: () => {} }, { acknowledge: () => 8 });
   cpu.ops = buildOpTable();
-  const m = { cpu, ram };
+  const m: PmMachine = { cpu, ram, deliveries: [] };
+  const deliver = cpu.deliverException.bind(cpu);
+  cpu.deliverException = (vector, errorCode, intercepted) => {
+    m.deliveries.push({ vector, errorCode });
+    deliver(vector, errorCode, intercepted);
+  };
   setDescriptor(m, CODE0, flatCode(0));
   setDescriptor(m, DATA0, flatData(0));
   setDescriptor(m, CODE3, flatCode(3));
@@ -104,7 +112,7 @@ export function createPmCpu(code: string): PmMachine {
   for (let v = 0; v < 32; v++) {
     const handler = HANDLERS + v;
     poke32(m, IDT + v * 8, (CODE0 << 16) | (handler & 0xffff));
-    poke32(m, IDT + v * 8 + 4, (handler & 0xffff0000) | 0x8e00);
+    poke32(m, IDT + v * 8 + 4, (handler & 0xffff0000) | (v === 3 ? 0xee00 : 0x8e00));
     ram[handler] = 0xf4;
   }
   poke32(m, TSS + 4, TSS_ESP0);
@@ -150,12 +158,25 @@ export function run(m: PmMachine, budget = 1000): Ending {
   if (eip >= HANDLERS && eip < HANDLERS + 32) {
     const vector = eip - HANDLERS;
     const sp = cpu.reg32[4] >>> 0;
+    // INT3 (CC) is how a ring-3 program ends (HLT is privileged): its gate is DPL 3.
+    // From ring 3 the frame also holds the program's ESP and SS (the handler runs on the TSS stack).
+    if (vector === 3) {
+      const fromRing3 = (peek32(m, sp + 4) & 3) === 3;
+      return { kind: 'halt', eip: peek32(m, sp) - 1, ...(fromRing3 ? { esp: peek32(m, sp + 12), ss: peek32(m, sp + 16) & 0xffff } : {}) };
+    }
     const withCode = HAS_ERROR_CODE.has(vector);
     const errorCode = withCode ? peek32(m, sp) : -1;
     const frame = withCode ? sp + 4 : sp;
     return { kind: 'fault', vector, errorCode, eip: peek32(m, frame), cs: peek32(m, frame + 4) & 0xffff };
   }
   return { kind: 'halt', eip };
+}
+
+/** Run expecting a triple fault; the first exception it came from is `deliveries[0]`. */
+export function expectShutdown(m: PmMachine, budget = 1000): { vector: number; errorCode: number } {
+  m.cpu.halted = false;
+  assert.equal(m.cpu.run(budget), StopReason.Shutdown, m.cpu.internalError?.message);
+  return m.deliveries[0];
 }
 
 /** Assert the program faulted with `vector` and `errorCode` (-1: none). */
@@ -167,9 +188,14 @@ export function expectFault(m: PmMachine, vector: number, errorCode: number, bud
   return f;
 }
 
-/** Assert the program ran to its own HLT (no fault). */
+/** Assert the program ran to its own HLT or INT3 (no fault); the address of that instruction. */
 export function expectHalt(m: PmMachine, budget = 1000): number {
+  return expectEnd(m, budget).eip;
+}
+
+/** As expectHalt, with the ring-3 ESP and SS of an INT3 ending. */
+export function expectEnd(m: PmMachine, budget = 1000): Extract<Ending, { kind: 'halt' }> {
   const e = run(m, budget);
-  assert.equal(e.kind, 'halt', e.kind === 'fault' ? `unexpected #${e.vector}(${e.errorCode.toString(16)}h) at ${e.cs.toString(16)}:${e.eip.toString(16)}` : '');
-  return e.eip;
+  if (e.kind === 'fault') assert.fail(`unexpected #${e.vector}(${e.errorCode.toString(16)}h) at ${e.cs.toString(16)}:${e.eip.toString(16)}`);
+  return e;
 }

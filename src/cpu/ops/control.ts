@@ -4,7 +4,8 @@
 
 import { Cpu } from '../cpu';
 import { softwareInterrupt } from '../interrupts';
-import { CS, ECX, IF, OF, VEC_BP, VEC_DB, VEC_OF } from '../state';
+import { callFarProtected, jumpFarProtected, returnFarProtected } from '../farTransfers';
+import { CS, ECX, IF, OF, VEC_BP, VEC_DB, VEC_OF, VM } from '../state';
 import { interruptReturnProtected } from '../protectedInterrupts';
 import { OpTable, define, defineGroup } from './table';
 
@@ -19,8 +20,23 @@ function decrementCount(cpu: Cpu): number {
   return (cpu.reg16[2] = cpu.reg16[2] - 1);
 }
 
-/** Far call in real mode (and, when it arrives, the same-privilege protected-mode form). */
+/** Protected mode outside virtual-8086 mode: far transfers go through the descriptor tables (../farTransfers.ts). */
+function segmentedByDescriptors(cpu: Cpu): boolean {
+  return cpu.protectedMode && (cpu.flags & VM) === 0;
+}
+
+/** Far JMP; `offset` is already masked to the operand size. */
+function jumpFar(cpu: Cpu, selector: number, offset: number): void {
+  if (segmentedByDescriptors(cpu)) jumpFarProtected(cpu, selector, offset);
+  else cpu.loadCsFar(selector, offset);
+}
+
+/** Far CALL; `offset` is already masked to the operand size. */
 function callFar(cpu: Cpu, selector: number, offset: number): void {
+  if (segmentedByDescriptors(cpu)) {
+    callFarProtected(cpu, selector, offset);
+    return;
+  }
   const returnCs = cpu.segSel[CS];
   const returnIp = cpu.eip;
   cpu.pushV(returnCs);
@@ -29,6 +45,10 @@ function callFar(cpu: Cpu, selector: number, offset: number): void {
 }
 
 function returnFar(cpu: Cpu, release: number): void {
+  if (segmentedByDescriptors(cpu)) {
+    returnFarProtected(cpu, release);
+    return;
+  }
   const offset = cpu.popV() >>> 0;
   const selector = cpu.popV() & 0xffff;
   cpu.loadCsFar(selector, cpu.opsize32 ? offset : offset & 0xffff);
@@ -137,7 +157,7 @@ export function installControl(t: OpTable): void {
   // EA: JMP ptr16:16/32; 9A: CALL ptr16:16/32.
   define(t, 0xea, (cpu) => {
     const offset = cpu.opsize32 ? cpu.fetch32() >>> 0 : cpu.fetch16();
-    cpu.loadCsFar(cpu.fetch16(), offset);
+    jumpFar(cpu, cpu.fetch16(), offset);
   });
   define(t, 0x9a, (cpu) => {
     const offset = cpu.opsize32 ? cpu.fetch32() >>> 0 : cpu.fetch16();
@@ -161,7 +181,7 @@ export function installControl(t: OpTable): void {
     if (cpu.modrm >= 0xc0) cpu.undefinedOpcode();
     const offset = cpu.opsize32 ? cpu.read32(cpu.eaSeg, cpu.eaOff) >>> 0 : cpu.read16(cpu.eaSeg, cpu.eaOff);
     const selector = cpu.read16(cpu.eaSeg, (cpu.eaOff + (cpu.opsize32 ? 4 : 2)) & (cpu.addr32 ? -1 : 0xffff));
-    cpu.loadCsFar(selector, offset);
+    jumpFar(cpu, selector, offset);
   });
 
   // CA/CB: RETF (imm16 releases that many bytes).

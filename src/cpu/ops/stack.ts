@@ -24,12 +24,20 @@ function opPushSegment(seg: number): OpHandler {
   };
 }
 
+/**
+ * POP Sreg. The stack pointer moves by the size of the stack the value was
+ * popped from: POP SS from a 16-bit stack adds to SP only, even when the new
+ * SS is 32-bit (and the reverse), as the pop happens before the load.
+ */
 function opPopSegment(seg: number): OpHandler {
   return (cpu) => {
     const sp = cpu.getSp();
-    const selector = cpu.opsize32 ? cpu.read32(SS, sp) & 0xffff : cpu.read16(SS, sp);
+    const stack32 = cpu.stack32;
+    const size = cpu.opsize32 ? 4 : 2;
+    const selector = size === 4 ? cpu.read32(SS, sp) & 0xffff : cpu.read16(SS, sp);
     loadSegmentRegister(cpu, seg, selector);
-    cpu.adjustSp(cpu.opsize32 ? 4 : 2);
+    if (stack32) cpu.reg32[ESP] = sp + size;
+    else cpu.reg16[8] = sp + size;
   };
 }
 
