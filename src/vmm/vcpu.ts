@@ -152,6 +152,14 @@ export class Vcpu {
     return this.cpu.halted ? 'halted' : 'running';
   }
 
+  /**
+   * Take a halted vCPU out of its halt (KVM_SET_MP_STATE to runnable): the
+   * monitor has moved it on, past the HLT (the instruction fuzzer's stubs).
+   */
+  wake(): void {
+    this.cpu.halted = false;
+  }
+
   /** Instructions retired since power-on. */
   get instructions(): number {
     return this.cpu.retired();

@@ -177,6 +177,15 @@ describe('CPU: invalid and unimplemented encodings (src/cpu/ops/encodings.ts)', 
     assert.ok(isUd(runOne([0xf0, 0x0f, 0x18, 0x00], 'pm32')));
   });
 
+  it('SYSENTER/SYSEXIT: #GP(0) in real mode and with SYSENTER_CS = 0; otherwise an internal error naming them', function () {
+    for (const op of [0x34, 0x35]) {
+      assert.equal(describe_(runOne([0x0f, op], 'real')), 'vector 13');
+      assert.equal(describe_(runOne([0x0f, op], 'pm32')), 'vector 13');
+      const o = runOne([0x0f, op], 'pm32', () => { cpu.sysenterCs = 0x08; });
+      assert.match(describe_(o), /internal error "SYS(ENTER|EXIT) \(0F 3[45]\) is not implemented"/);
+    }
+  });
+
   it('ARPL in protected mode raises the destination RPL and sets ZF', function () {
     // 63 C8: ARPL AX, CX with AX = 0x0010 (RPL 0), CX = 0x0003 (RPL 3).
     runOne([0x63, 0xc8], 'pm32', () => cpu.setRegs({ ...cpu.getRegs(), eax: 0x12340010, ecx: 3 }));

@@ -117,8 +117,6 @@ export const INVALID_ENCODINGS: readonly InvalidEncoding[] = [
 /** Valid instructions the core does not implement yet (x87 escapes are the FPU's, ops/misc.ts). */
 export const UNIMPLEMENTED_ENCODINGS: readonly UnimplementedEncoding[] = [
   { index: 0x133, name: 'RDPMC' },
-  { index: 0x134, name: 'SYSENTER' },
-  { index: 0x135, name: 'SYSEXIT' },
 ];
 
 /** One-byte prefixes: Cpu.step consumes them, so their table entries are never dispatched. */

@@ -242,6 +242,8 @@ export function installMisc(t: OpTable): void {
   define(t, 0x109, opPrivilegedNop); // WBINVD
 
   define(t, 0x63, opArpl);
+  define(t, 0x134, (cpu) => opSysenterSysexit(cpu, 'SYSENTER (0F 34)'));
+  define(t, 0x135, (cpu) => opSysenterSysexit(cpu, 'SYSEXIT (0F 35)'));
 
   // 0F 18 (PREFETCHh /0-/3, /4-/7 reserved), 0F 19-0F 1E (reserved NOPs and
   // hints: ENDBR32/64 are F3 0F 1E FB/FA, the MPX BND forms are NOPs without
@@ -259,6 +261,18 @@ export function installMisc(t: OpTable): void {
     cpu.decodeModRm();
     if (cpu.modrm >= 0xc0) cpu.undefinedOpcode();
   });
+}
+
+/**
+ * 0F 34 SYSENTER, 0F 35 SYSEXIT (SDM vol. 2): #GP(0) in real-address mode,
+ * with IA32_SYSENTER_CS[15:2] = 0, and for SYSEXIT at CPL > 0. The fast
+ * transfer itself is not implemented yet (CPUID does not report SEP): an
+ * internal error naming it.
+ */
+function opSysenterSysexit(cpu: Cpu, name: string): void {
+  if (!cpu.protectedMode || (cpu.sysenterCs & 0xfffc) === 0) cpu.generalProtection(0);
+  if (name.startsWith('SYSEXIT') && cpu.cpl !== 0) cpu.generalProtection(0);
+  cpu.unimplemented(`${name} is not implemented`);
 }
 
 /** A hint or reserved NOP: the operand is decoded (it sets the length), never accessed. */
