@@ -22,6 +22,10 @@ DEBIAN_PACKAGES=(
   "qemu-system-x86 qemu-system-i386" # whole-guest oracle (../shared/GUESTS.md)
   "gcc-multilib -"                   # native CPU oracle (gcc -m32)
   "chromium chromium"                # the screen panel's pixel tests, the VS Code E2E browser
+  "grub-pc-bin -"                    # GRUB for i386-pc: the Multiboot 2 reference (test/boot)
+  "grub-common grub-mkrescue"        # grub-mkrescue builds the ISOs
+  "xorriso xorriso"                  # ... with xorriso
+  "mtools mtools"                    # ... and mtools
   "libkrb5-dev -"                    # code-server's native modules (VS Code E2E, ../shared/VSCODE-E2E.md)
 )
 

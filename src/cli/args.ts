@@ -63,10 +63,11 @@ options:
   --fda <file>            floppy image in drive A:
   --hda <file>            hard-disk image as the first hard disk
   --boot a|c              boot from the floppy (a) or the hard disk (c)
-  --kernel <file>         start a Multiboot 1 kernel (ELF32 or a.out kludge)
-                          instead of a boot sector; disks stay attached
-  --append <text>         the kernel's command line (Multiboot: the kernel's
-                          path, a space, then this text)
+  --kernel <file>         start a Multiboot 1 (ELF32, a.out kludge) or
+                          Multiboot 2 (ELF32, ELF64) kernel instead of a boot
+                          sector; disks stay attached
+  --append <text>         the kernel's command line (Multiboot 1: the kernel's
+                          path, a space, then this text, as QEMU gives it)
   --initrd <files>        Multiboot modules, comma-separated (",," for a comma
                           in a name); each "file words..." is the module's string
   --serial stdio|none|<file>

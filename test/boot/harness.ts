@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { openKernel } from '../../src/devices/loaders/openKernel';
 import { splitInitrd } from '../../src/vmm/hostImages';
@@ -22,22 +23,30 @@ function run(command: string, args: string[]): void {
 
 /**
  * test/boot/<name>.asm built as `format`: 'elf' (nasm -f elf32, ld -m
- * elf_i386 at 1 MiB) or 'bin' (nasm -f bin, e.g. an a.out-kludge image).
+ * elf_i386 at 1 MiB), 'elf64' (the same as an ELF64 file) or 'bin' (nasm
+ * -f bin, e.g. an a.out-kludge image).
  * Cached by the source's hash; returns the file's name inside BOOT_CACHE.
  */
-export function buildKernel(name: string, format: 'elf' | 'bin', defines: string[] = []): string {
+export function buildKernel(name: string, format: 'elf' | 'elf64' | 'bin', defines: string[] = []): string {
   const source = path.join(SOURCES, `${name}.asm`);
-  const key = createHash('sha256').update(fs.readFileSync(source)).update(format).update(defines.join('\0')).digest('hex').slice(0, 12);
-  const file = `${name}-${key}.${format === 'elf' ? 'elf' : 'bin'}`;
+  const key = createHash('sha256')
+    .update(fs.readFileSync(source))
+    .update(fs.readFileSync(path.join(SOURCES, 'serial.inc')))
+    .update(format)
+    .update(defines.join('\0'))
+    .digest('hex')
+    .slice(0, 12);
+  const file = `${name}-${key}.${format}`;
   const out = path.join(BOOT_CACHE, file);
   if (fs.existsSync(out)) return file;
   fs.mkdirSync(BOOT_CACHE, { recursive: true });
   const tmp = `${out}.${process.pid}`;
   const defineArgs = defines.map((d) => `-D${d}`);
-  if (format === 'bin') run('nasm', ['-f', 'bin', ...defineArgs, '-o', tmp, source]);
+  const include = `-I${SOURCES}/`;
+  if (format === 'bin') run('nasm', ['-f', 'bin', include, ...defineArgs, '-o', tmp, source]);
   else {
-    run('nasm', ['-f', 'elf32', ...defineArgs, '-o', `${tmp}.o`, source]);
-    run('ld', ['-m', 'elf_i386', '-Ttext=0x100000', '-o', tmp, `${tmp}.o`]);
+    run('nasm', ['-f', format === 'elf64' ? 'elf64' : 'elf32', include, ...defineArgs, '-o', `${tmp}.o`, source]);
+    run('ld', ['-m', format === 'elf64' ? 'elf_x86_64' : 'elf_i386', '-Ttext=0x100000', '-o', tmp, `${tmp}.o`]);
     fs.rmSync(`${tmp}.o`);
   }
   fs.renameSync(tmp, out);
@@ -78,4 +87,61 @@ export function runKernelOnQemu(spec: KernelRun): Promise<QemuResult> {
   if (spec.append !== undefined) machine.push('-append', spec.append);
   if (spec.initrd !== undefined) machine.push('-initrd', spec.initrd);
   return spawnQemu(qemuArgs(machine, { memoryMiB: spec.memoryMiB }), { cwd: BOOT_CACHE });
+}
+
+/** ISOs are built outside the repository (they are large and rebuilt at will). */
+export const ISO_CACHE = path.join(os.homedir(), '.cache', 'vmexit', 'boot-iso');
+
+export function hasGrubMkrescue(): boolean {
+  const r = spawnSync('grub-mkrescue', ['--version'], { encoding: 'utf8' });
+  return !r.error && r.status === 0;
+}
+
+/**
+ * A GRUB rescue ISO (grub-mkrescue, ../shared/GUESTS.md) whose one menu entry
+ * runs `command` on the kernel with `args`, then `moduleCommand` for each
+ * module (a file in BOOT_CACHE and its words), on COM1. Cached by content.
+ */
+export function grubIso(kernel: string, command: string, args: string, moduleCommand: string, modules: { file: string; words: string }[]): string {
+  const files = [kernel, ...modules.map((m) => m.file)];
+  const config = [
+    'serial --unit=0 --speed=115200',
+    'terminal_input serial',
+    'terminal_output serial',
+    'set timeout=0',
+    'menuentry "test" {',
+    `  ${command} /boot/${kernel} ${args}`,
+    ...modules.map((m) => `  ${moduleCommand} /boot/${m.file} ${m.words}`),
+    '  boot',
+    '}',
+    '',
+  ].join('\n');
+  const hash = createHash('sha256').update(config);
+  for (const f of files) hash.update(fs.readFileSync(path.join(BOOT_CACHE, f)));
+  const iso = path.join(ISO_CACHE, `${hash.digest('hex').slice(0, 16)}.iso`);
+  if (fs.existsSync(iso)) return iso;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmexit-iso-'));
+  try {
+    fs.mkdirSync(path.join(dir, 'boot', 'grub'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'boot', 'grub', 'grub.cfg'), config);
+    for (const f of files) fs.copyFileSync(path.join(BOOT_CACHE, f), path.join(dir, 'boot', f));
+    fs.mkdirSync(ISO_CACHE, { recursive: true });
+    run('grub-mkrescue', ['-o', `${iso}.tmp`, dir]);
+    fs.renameSync(`${iso}.tmp`, iso);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return iso;
+}
+
+/** An ISO booted from QEMU's CD-ROM (-cdrom, -boot d). */
+export function runIsoOnQemu(iso: string): Promise<QemuResult> {
+  return spawnQemu(qemuArgs(['-cdrom', iso, '-boot', 'd']), { timeoutMs: 60_000 });
+}
+
+/** The kernel's own lines from a serial log that GRUB's menu drawing precedes (from `first` on). */
+export function kernelLines(serial: string, first: string): string[] {
+  const text = serial.replace(/\r/g, '');
+  const at = text.indexOf(first);
+  return at < 0 ? [] : text.slice(at).split('\n').filter((l) => l !== '');
 }

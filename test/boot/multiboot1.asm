@@ -45,38 +45,7 @@ _start:   mov [saved_eax], eax
           call puthex
           call newline
 
-          mov esi, s_cpu
-          call puts
-          mov eax, [saved_cr0]
-          and eax, 1
-          call putbit              ; PE
-          mov esi, s_pg
-          call puts
-          mov eax, [saved_cr0]
-          shr eax, 31
-          call putbit
-          mov esi, s_if
-          call puts
-          mov eax, [saved_eflags]
-          shr eax, 9
-          and eax, 1
-          call putbit
-          mov esi, s_vm
-          call puts
-          mov eax, [saved_eflags]
-          shr eax, 17
-          and eax, 1
-          call putbit
-          call newline
-
-          ; A20: 2 MiB and 3 MiB are different bytes only with A20 on.
-          mov dword [0x200000], 0x11111111
-          mov dword [0x300000], 0x22222222
-          mov esi, s_a20on
-          cmp dword [0x200000], 0x11111111
-          je .a20
-          mov esi, s_a20off
-.a20:     call puts
+          call print_cpu_state
 
           mov esi, s_info_seg
           call puts
@@ -211,43 +180,16 @@ _start:   mov [saved_eax], eax
           mov eax, [ebp + 4]
           sub eax, [ebp]
           call puthex
-          mov esi, s_sum
-          call puts
           mov esi, [ebp]
           mov edi, [ebp + 4]
-          xor eax, eax
-          xor edx, edx
-.sum:     cmp esi, edi
-          jae .summed
-          mov dl, [esi]
-          add eax, edx
-          inc esi
-          jmp .sum
-.summed:  call puthex
+          call print_module_body
           mov esi, s_string
           call puts
           mov esi, [ebp + 8]
           call puts
           mov al, '|'
           call putc
-          mov esi, s_head
-          call puts
-          mov esi, [ebp]               ; up to 16 printable bytes of the contents
-          mov edi, [ebp + 4]
-          mov edx, 16
-.head:    cmp esi, edi
-          jae .headed
-          dec edx
-          js .headed
-          lodsb
-          cmp al, ' '
-          jb .dot
-          cmp al, '~'
-          jbe .pr
-.dot:     mov al, '.'
-.pr:      call putc
-          jmp .head
-.headed:  call newline
+          call newline
           add ebp, 16
           inc ecx
           jmp .mod
@@ -264,90 +206,10 @@ _start:   mov [saved_eax], eax
           call putbit
           call newline
 
-          mov esi, s_done
-          call puts
-          mov al, 0
-          out 0xF4, al
-.halt:    cli
-          hlt
-          jmp .halt
+          jmp finish
 
-; ---- COM1 at 115200 8N1
-serial_init:
-          mov dx, COM1 + 3
-          mov al, 0x80
-          out dx, al
-          mov dx, COM1
-          mov al, 1
-          out dx, al
-          mov dx, COM1 + 1
-          xor al, al
-          out dx, al
-          mov dx, COM1 + 3
-          mov al, 3
-          out dx, al
-          ret
+%include "serial.inc"
 
-putc:     push edx
-          push eax
-          mov dx, COM1 + 5
-.wait:    in al, dx
-          test al, 0x20
-          jz .wait
-          pop eax
-          mov dx, COM1
-          out dx, al
-          pop edx
-          ret
-
-puts:     push eax
-.next:    lodsb
-          test al, al
-          jz .end
-          call putc
-          jmp .next
-.end:     pop eax
-          ret
-
-newline:  push eax
-          mov al, 13
-          call putc
-          mov al, 10
-          call putc
-          pop eax
-          ret
-
-putbit:   push eax
-          and al, 1
-          add al, '0'
-          call putc
-          pop eax
-          ret
-
-puthex:   push ecx
-          push eax
-          mov ecx, 8
-.digit:   rol eax, 4
-          push eax
-          and al, 0x0F
-          add al, '0'
-          cmp al, '9'
-          jbe .d
-          add al, 'A' - '9' - 1
-.d:       call putc
-          pop eax
-          loop .digit
-          pop eax
-          pop ecx
-          ret
-
-s_magic:      db 'MAGIC ', 0
-s_cpu:        db 'CPU PE=', 0
-s_pg:         db ' PG=', 0
-s_if:         db ' IF=', 0
-s_vm:         db ' VM=', 0
-s_a20on:      db 'A20 on', 13, 10, 0
-s_a20off:     db 'A20 off', 13, 10, 0
 s_info_seg:   db 'INFO CS DS ', 0
 s_info_flags: db 'INFO FLAGS ', 0
 s_flags:      db 'FLAGS', 0
@@ -357,21 +219,10 @@ s_f_mods:     db ' mods', 0
 s_f_mmap:     db ' mmap', 0
 s_f_loader:   db ' loader', 0
 s_info_mem:   db 'INFO MEM ', 0
-s_cmdline:    db 'CMDLINE |', 0
 s_info_mmap:  db 'INFO MMAP ', 0
 s_info_loader: db 'INFO LOADER ', 0
-s_mods:       db 'MODS ', 0
-s_mod:        db 'MOD ', 0
-s_aligned:    db ' aligned', 0
-s_unaligned:  db ' unaligned', 0
-s_after:      db ' after-kernel', 0
-s_before:     db ' inside-kernel', 0
-s_size:       db ' size=', 0
-s_sum:        db ' sum=', 0
 s_string:     db ' string=|', 0
-s_head:       db ' head=', 0
 s_bss:        db 'BSS nonzero=', 0
-s_done:       db 'DONE', 13, 10, 0
 
 %ifdef AOUT
 load_end:

@@ -117,3 +117,14 @@ export function cString(text: string): Uint8Array {
   out.set(bytes);
   return out;
 }
+
+/** Each module page-aligned after the kernel's pieces (as QEMU and GRUB place them); `next` is the first page after them all. */
+export function layModules(kernel: readonly Piece[], initrd: readonly KernelModule[]): { pieces: Piece[]; modules: { piece: Piece; module: KernelModule }[]; next: number } {
+  let next = alignUp(Math.max(...kernel.map((p) => p.address + p.length)), PAGE);
+  const modules = initrd.map((module) => {
+    const piece: Piece = { address: next, data: module.bytes, length: module.bytes.length, what: `module '${module.path}'` };
+    next = alignUp(next + module.bytes.length, PAGE);
+    return { piece, module };
+  });
+  return { pieces: [...kernel, ...modules.map((m) => m.piece)], modules, next };
+}

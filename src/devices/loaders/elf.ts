@@ -4,7 +4,7 @@
 // zero-filled, and the entry point. Symbols are the debugger's business
 // (src/debugAdapter/symbols/elf.ts); this reads only the program headers.
 
-import { KernelImageError } from './directBoot';
+import { HOLE_END, HOLE_START, KernelImageError, Piece } from './directBoot';
 
 const PT_LOAD = 1;
 export const EM_386 = 3;
@@ -77,4 +77,17 @@ export function readElf(file: Uint8Array, where: string): ElfImage {
   const home = segments.find((s) => entry >= s.vaddr && entry < s.vaddr + s.memsz);
   const physicalEntry = home ? (entry - home.vaddr + home.paddr) >>> 0 : entry;
   return { class: is64 ? 64 : 32, machine, entry: physicalEntry, segments };
+}
+
+/**
+ * The pieces a kernel's segments make in memory. GNU ld's default layout
+ * puts the ELF headers in a segment of their own just below 1 MiB: there is
+ * no RAM there, and QEMU drops such a segment the same way. A segment holding
+ * the entry point is never dropped.
+ */
+export function elfPieces(elf: ElfImage, where: string): Piece[] {
+  const holds = (s: ElfSegment): boolean => elf.entry >= s.paddr && elf.entry < s.paddr + s.memsz;
+  const segments = elf.segments.filter((s) => !(s.paddr >= HOLE_START && s.paddr + s.memsz <= HOLE_END && !holds(s)));
+  if (segments.length === 0) throw new KernelImageError(`${where}: every loadable segment lies in the video and BIOS area A0000h-FFFFFh`);
+  return segments.map((s, i) => ({ address: s.paddr, data: s.data, length: s.memsz, what: `the kernel's segment ${i + 1}` }));
 }

@@ -11,10 +11,9 @@
 
 import type { GuestRam } from '../bus';
 import {
-  DirectBoot, HOLE_END, HOLE_START, Handover, KernelImageError, KernelRequest, MemoryRegion, PAGE, Piece, alignUp, checkPieces, cString,
-  writePieces,
+  DirectBoot, Handover, KernelImageError, KernelRequest, MemoryRegion, Piece, checkPieces, cString, layModules, writePieces,
 } from './directBoot';
-import { EM_386, isElf, readElf } from './elf';
+import { EM_386, elfPieces, isElf, readElf } from './elf';
 
 export const MULTIBOOT1_MAGIC = 0x1badb002;
 /** EAX at the kernel's entry. */
@@ -68,44 +67,53 @@ interface LoadedKernel {
   description: string;
 }
 
+/** Load addresses from a Multiboot header (both versions have them): header_addr, load_addr, load_end_addr, bss_end_addr. */
+export interface HeaderAddresses {
+  headerAddr: number;
+  loadAddr: number;
+  loadEndAddr: number;
+  bssEndAddr: number;
+}
+
+/**
+ * A flat image loaded by its header's addresses: the bytes from load_addr's
+ * place in the file (found from where the header sits) up to load_end_addr
+ * (0: the end of the file), then zeros up to bss_end_addr (0: none).
+ */
+export function loadByHeaderAddresses(request: KernelRequest, headerOffset: number, a: HeaderAddresses): Piece {
+  const file = request.bytes;
+  const where = `${request.path}: Multiboot`;
+  if (a.loadAddr > a.headerAddr) throw new KernelImageError(`${where} load_addr ${a.loadAddr.toString(16)}h lies above header_addr ${a.headerAddr.toString(16)}h`);
+  const fileOffset = headerOffset - (a.headerAddr - a.loadAddr);
+  if (fileOffset < 0) throw new KernelImageError(`${where} header_addr - load_addr points before the start of the file`);
+  const loadSize = a.loadEndAddr === 0 ? file.length - fileOffset : a.loadEndAddr - a.loadAddr;
+  if (loadSize <= 0 || fileOffset + loadSize > file.length) {
+    throw new KernelImageError(`${where} load_end_addr ${a.loadEndAddr.toString(16)}h lies outside the file`);
+  }
+  const end = a.bssEndAddr === 0 ? a.loadAddr + loadSize : a.bssEndAddr;
+  if (end < a.loadAddr + loadSize) throw new KernelImageError(`${where} bss_end_addr ${a.bssEndAddr.toString(16)}h lies below the loaded image`);
+  return { address: a.loadAddr, data: file.subarray(fileOffset, fileOffset + loadSize), length: end - a.loadAddr, what: 'the kernel' };
+}
+
 /** The a.out kludge: header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr after the checksum. */
 function loadAoutKludge(request: KernelRequest, header: Multiboot1Header): LoadedKernel {
   const file = request.bytes;
   if (header.offset + 32 > file.length) throw new KernelImageError(`${request.path}: the Multiboot header's address fields are cut off`);
   const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const [headerAddr, loadAddr, loadEndAddr, bssEndAddr, entryAddr] = [12, 16, 20, 24, 28].map((o) => v.getUint32(header.offset + o, true));
-  if (loadAddr > headerAddr) throw new KernelImageError(`${request.path}: Multiboot load_addr ${loadAddr.toString(16)}h lies above header_addr ${headerAddr.toString(16)}h`);
-  const fileOffset = header.offset - (headerAddr - loadAddr);
-  if (fileOffset < 0) throw new KernelImageError(`${request.path}: Multiboot header_addr - load_addr points before the start of the file`);
-  const loadSize = loadEndAddr === 0 ? file.length - fileOffset : loadEndAddr - loadAddr;
-  if (loadSize <= 0 || fileOffset + loadSize > file.length) {
-    throw new KernelImageError(`${request.path}: Multiboot load_end_addr ${loadEndAddr.toString(16)}h lies outside the file`);
-  }
-  const end = bssEndAddr === 0 ? loadAddr + loadSize : bssEndAddr;
-  if (end < loadAddr + loadSize) throw new KernelImageError(`${request.path}: Multiboot bss_end_addr ${bssEndAddr.toString(16)}h lies below the loaded image`);
-  if (entryAddr < loadAddr || entryAddr >= end) {
+  const piece = loadByHeaderAddresses(request, header.offset, { headerAddr, loadAddr, loadEndAddr, bssEndAddr });
+  if (entryAddr < piece.address || entryAddr >= piece.address + piece.length) {
     throw new KernelImageError(`${request.path}: Multiboot entry_addr ${entryAddr.toString(16)}h lies outside the loaded image`);
   }
-  return {
-    pieces: [{ address: loadAddr, data: file.subarray(fileOffset, fileOffset + loadSize), length: end - loadAddr, what: 'the kernel' }],
-    entry: entryAddr,
-    description: 'Multiboot 1 kernel (a.out kludge)',
-  };
+  return { pieces: [piece], entry: entryAddr, description: 'Multiboot 1 kernel (a.out kludge)' };
 }
 
 function loadElf32(request: KernelRequest): LoadedKernel {
   const elf = readElf(request.bytes, request.path);
   if (elf.class !== 32) throw new KernelImageError(`${request.path}: a 64-bit ELF file with a Multiboot 1 header (Multiboot 1 loads ELF32 kernels; use a Multiboot 2 header for ELF64)`);
   if (elf.machine !== EM_386) throw new KernelImageError(`${request.path}: an ELF file for machine ${elf.machine}, not i386 (3)`);
-  // GNU ld's default layout puts the ELF headers in a segment of their own
-  // just below 1 MiB: there is no RAM there, and QEMU drops such a segment
-  // the same way. A segment holding the entry point is never dropped.
-  const segments = elf.segments.filter(
-    (s) => !(s.paddr >= HOLE_START && s.paddr + s.memsz <= HOLE_END && !(elf.entry >= s.paddr && elf.entry < s.paddr + s.memsz)),
-  );
-  if (segments.length === 0) throw new KernelImageError(`${request.path}: every loadable segment lies in the video and BIOS area A0000h-FFFFFh`);
   return {
-    pieces: segments.map((s, i) => ({ address: s.paddr, data: s.data, length: s.memsz, what: `the kernel's segment ${i + 1}` })),
+    pieces: elfPieces(elf, request.path),
     entry: elf.entry,
     description: 'Multiboot 1 kernel (ELF32)',
   };
@@ -125,14 +133,7 @@ export function prepareMultiboot1(request: KernelRequest, header: Multiboot1Head
       `${request.path}: a Multiboot header without load addresses (flag bit 16) in a file that is not ELF: nothing says where to load it`,
     );
   }
-  const pieces = [...kernel.pieces];
-  let next = alignUp(Math.max(...pieces.map((p) => p.address + p.length)), PAGE);
-  const modules = request.initrd.map((m) => {
-    const piece: Piece = { address: next, data: m.bytes, length: m.bytes.length, what: `module '${m.path}'` };
-    next = alignUp(next + m.bytes.length, PAGE);
-    return { piece, string: cString(m.string) };
-  });
-  pieces.push(...modules.map((m) => m.piece));
+  const { pieces, modules, next } = layModules(kernel.pieces, request.initrd);
 
   // The information block: structure, memory map, module list, then the strings.
   const infoBase = next;
@@ -147,7 +148,7 @@ export function prepareMultiboot1(request: KernelRequest, header: Multiboot1Head
   };
   const cmdline = addString(cString(`${request.path} ${request.append}`));
   const loaderName = addString(cString(BOOT_LOADER_NAME));
-  const moduleStrings = modules.map((m) => addString(m.string));
+  const moduleStrings = modules.map((m) => addString(cString(m.module.string)));
   const info = new Uint8Array(stringAt - infoBase);
   pieces.push({ address: infoBase, data: info, length: info.length, what: 'the Multiboot information' });
   checkPieces(pieces, request.memoryBytes);

@@ -6,6 +6,7 @@
 
 import { DirectBoot, KernelImageError, KernelModule, KernelRequest } from './directBoot';
 import { findMultiboot1Header, prepareMultiboot1 } from './multiboot1';
+import { findMultiboot2Header, prepareMultiboot2 } from './multiboot2';
 
 export { KernelImageError };
 export type { DirectBoot, KernelModule, KernelRequest };
@@ -23,7 +24,9 @@ export function openKernel(request: KernelRequest): DirectBoot {
   }
   const mb1 = findMultiboot1Header(file);
   if (mb1) return prepareMultiboot1(request, mb1);
+  const mb2 = findMultiboot2Header(file);
+  if (mb2) return prepareMultiboot2(request, mb2);
   throw new KernelImageError(
-    `${request.path}: not a kernel vmexit can boot: no Multiboot header (1BADB002h in the first 8 KiB) and no Linux setup header ('HdrS' at 202h)`,
+    `${request.path}: not a kernel vmexit can boot: no Multiboot header (1BADB002h in the first 8 KiB, E85250D6h in the first 32 KiB) and no Linux setup header ('HdrS' at 202h)`,
   );
 }
