@@ -15,6 +15,7 @@ import { IoPorts, InterruptAcknowledge, PageKind, PhysicalMemory } from './bus';
 import { CpuDebug, CpuDebugEvent } from './debug';
 import { GuestFault, InternalErrorInfo, Unimplemented } from './faults';
 import { MemoryAccess } from './memoryAccess';
+import { X87 } from './fpu/x87';
 import { decodeEa16, decodeEa32 } from './modrm';
 import * as interrupts from './interrupts';
 import { aluForm, aluGroup1, incDecRegister, testForm } from './ops/arith';
@@ -160,6 +161,15 @@ export class Cpu extends MemoryAccess {
    */
   debugStepChecks = false;
 
+  /** The x87 FPU (./fpu): its registers, control, status and tag words. */
+  readonly fpu = new X87();
+  /**
+   * FERR#: told when a waiting x87 instruction finds an unmasked exception
+   * pending with CR0.NE clear (the PC board routes it to IRQ 13). Null when
+   * nothing is wired.
+   */
+  onFerr: (() => void) | null = null;
+
   /** The opcode table; see ./ops/table.ts. */
   ops: readonly OpHandler[] = [];
 
@@ -206,15 +216,18 @@ export class Cpu extends MemoryAccess {
     this.shadowAt = -1;
     this.deliveringException = -1;
     this.internalError = null;
+    this.fpu.reset();
   }
 
   /**
    * INIT (SDM vol. 3 §9.1, table 9-1): the registers as after RESET, but the
-   * MSRs (APIC base, SYSENTER, PAT) and the time-stamp counter keep their values.
+   * MSRs (APIC base, SYSENTER, PAT), the x87 state and the time-stamp counter keep their values.
    */
   init(): void {
     const { apicBase, sysenterCs, sysenterEsp, sysenterEip, patLo, patHi } = this;
+    const fpu = this.fpu.getState();
     this.reset();
+    this.fpu.setState(fpu); // INIT leaves the x87 state alone
     this.apicBase = apicBase;
     this.sysenterCs = sysenterCs;
     this.sysenterEsp = sysenterEsp;
@@ -312,6 +325,7 @@ export class Cpu extends MemoryAccess {
       nmiPending: this.nmiPending, nmiBlocked: this.nmiBlocked,
       a20: this.a20Mask === -1, interruptShadow: this.shadowAt === this.retired(),
       instructions: this.retired(), tsc: this.tscOffset, dr: Array.from(this.dr, (v) => v >>> 0),
+      fpu: this.fpu.getState(),
     };
   }
 
@@ -328,6 +342,8 @@ export class Cpu extends MemoryAccess {
     this.shadowAt = state.interruptShadow ? state.instructions : -1;
     this.tscOffset = state.tsc;
     for (let i = 0; i < 8; i++) this.dr[i] = state.dr[i] | 0;
+    if (state.fpu) this.fpu.setState(state.fpu);
+    else this.fpu.reset();
   }
 
   // =====================================================================
@@ -759,6 +775,11 @@ export class Cpu extends MemoryAccess {
   /** End the run with an internal error: the core does not implement `what`. */
   unimplemented(what: string): never {
     throw new Unimplemented(what);
+  }
+
+  /** Assert FERR# (an x87 exception reported with CR0.NE clear). */
+  signalFerr(): void {
+    if (this.onFerr) this.onFerr();
   }
 
   /** Shorthand for handlers: raise #UD. */

@@ -130,6 +130,22 @@ export interface Sregs {
 /** The CPU's operating mode, as a debugger names it. */
 export type CpuMode = 'real' | 'big-real' | 'protected16' | 'protected32' | 'vm86' | 'long';
 
+/** KVM's kvm_fpu, the VMM's view: registers in ST order as 10-byte values. */
+export interface FpuState {
+  /** ST(0)..ST(7), each 10 bytes little-endian (significand, then sign and exponent). */
+  st: number[][];
+  fcw: number;
+  fsw: number;
+  /** The full tag word (two bits per physical register). */
+  ftw: number;
+  /** Last x87 opcode (11 bits), instruction pointer (CS:IP) and data pointer (DS:DP). */
+  lastOpcode: number;
+  lastIp: number;
+  lastCs: number;
+  lastDp: number;
+  lastDs: number;
+}
+
 /** Everything `Cpu.saveState` returns: plain and JSON-serialisable. */
 export interface CpuState {
   regs: Regs;
@@ -144,4 +160,6 @@ export interface CpuState {
   instructions: number;
   tsc: number;
   dr: number[];
+  /** The x87 state (absent in snapshots made before the FPU existed: then as after RESET). */
+  fpu?: FpuState;
 }

@@ -4,7 +4,7 @@
 import { Cpu, StopReason } from '../cpu/cpu';
 import { readMsr, writeMsr } from '../cpu/ops/system';
 import { buildOpTable } from '../cpu/ops/table';
-import { ATTR_REAL_CODE, CpuMode, CpuState, IF, Regs, Sregs } from '../cpu/state';
+import { ATTR_REAL_CODE, CpuMode, CpuState, FpuState, IF, Regs, Sregs } from '../cpu/state';
 import { NS_PER_INSTRUCTION } from '../devices/clock';
 import { LocalApic } from '../devices/lapic';
 import { CpuDebugEvent } from '../cpu/debug';
@@ -135,12 +135,17 @@ export class Vcpu {
   }
 
   /**
-   * The x87 state. This CPU model has no floating-point unit yet (CPUID
-   * reports none and FPU instructions behave as with an empty coprocessor
-   * socket), so there is no state to give: null.
+   * The x87 state (KVM's kvm_fpu): ST(0)..ST(7) as 10-byte values, the
+   * control, status and full tag words, the last opcode and the last
+   * instruction and data pointers.
    */
-  getFpu(): null {
-    return null;
+  getFpu(): FpuState {
+    return this.cpu.fpu.getState();
+  }
+
+  /** Replace the x87 state (KVM_SET_FPU); only "empty" matters in the tag word, as with FRSTOR. */
+  setFpu(state: FpuState): void {
+    this.cpu.fpu.setState(state);
   }
 
   mode(): CpuMode {

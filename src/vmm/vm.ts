@@ -10,6 +10,7 @@
 
 import { CpuState } from '../cpu/state';
 import { ClockState, NS_PER_INSTRUCTION, VirtualClock } from '../devices/clock';
+import { CoprocessorError } from '../devices/coprocessorError';
 import { ApicBus } from '../devices/apicBus';
 import { Device, IoSize, IrqLine, PortHandler } from '../devices/bus';
 import { IOAPIC_BASE_ADDRESS, IoApic, ioApicPinOfIsaIrq } from '../devices/ioapic';
@@ -126,6 +127,10 @@ export class Vm {
     this.memory.mapMmio(IOAPIC_BASE_ADDRESS, 0x1000, this.ioapic);
     this.addDevice(this.pic);
     this.addDevice(this.pit);
+    // FERR# of every processor into the board's coprocessor-error latch (IRQ 13, cleared by OUT F0h).
+    const fpuError = new CoprocessorError(this.isaIrq(13));
+    for (const v of this.vcpus) v.cpu.onFerr = () => fpuError.signal();
+    this.addDevice(fpuError);
     for (const v of this.vcpus) this.addDevice(v.lapic);
     this.addDevice(this.ioapic);
   }

@@ -57,7 +57,7 @@ describe('BIOS POST and boot', () => {
     assert.equal(r.entry.ds, 0);
     assert.equal(r.entry.es, 0);
     assert.ok(r.entry.flags & IF, 'IF set at the boot sector');
-    assert.equal(r.r16(0), 0x0221, 'INT 11h: one floppy, 80x25 colour, one serial port');
+    assert.equal(r.r16(0), 0x0223, 'INT 11h: one floppy, a math coprocessor, 80x25 colour, one serial port');
     assert.equal(r.r16(2), 639, 'INT 12h: 639 KiB');
     assert.equal(r.r16(4), 1, 'BDA tick count advanced');
 

@@ -257,7 +257,7 @@ describe('ops group B: misc.ts', () => {
     assert.equal(mem32(m, 0x10c), 1);
     assert.equal(mem32(m, 0x110), CPUID_SIGNATURE);
     assert.equal(mem32(m, 0x114), (CPUID_FEATURES_EDX | CPUID_APIC) >>> 0, 'the local APIC is enabled at reset');
-    assert.equal(mem32(m, 0x114) & 1, 0); // no FPU
+    assert.equal(mem32(m, 0x114) & 1, 1, 'FPU: the x87 is present');
     assert.equal(mem32(m, 0x118), 0x80000001);
   });
 
@@ -271,18 +271,18 @@ describe('ops group B: misc.ts', () => {
     assert.ok(r32(m, EBX) >= 1000);
   });
 
-  it('x87 escapes: #NM with CR0.EM or CR0.TS; else no coprocessor answers; WAIT #NM with MP and TS', () => {
+  it('x87 escapes: #NM with CR0.EM or CR0.TS; the FPU answers FNINIT/FNSTSW; WAIT #NM with MP and TS', () => {
     let m = machine('d9 06 00 01 f4'); // fld dword [100h]
     m.cpu.cr0 |= CR0_EM;
     assert.equal(run(m), VEC_NM);
-    // Without a coprocessor FNINIT/FNSTSW store nothing: detection code sees no FPU.
+    // The x87 is present: FNINIT then FNSTSW stores 0000h, what detection code looks for.
     m = machine('db e3 dd 3e 00 01 f4'); // fninit ; fnstsw [100h] ; hlt
     m.cpu.cr0 &= ~(CR0_EM | CR0_TS);
-    m.ram[0x100] = 0x5a;
-    m.ram[0x101] = 0xa5;
+    m.ram[CODE + 0x100] = 0x5a;
+    m.ram[CODE + 0x101] = 0xa5;
     assert.equal(run(m), -1);
     assert.equal(m.cpu.eip, 7);
-    assert.deepEqual([m.ram[0x100], m.ram[0x101]], [0x5a, 0xa5]);
+    assert.deepEqual([m.ram[CODE + 0x100], m.ram[CODE + 0x101]], [0, 0]);
     // The memory operand is still checked against the segment limit.
     m = machine('d8 26 fe ff f4'); // fsub dword [0FFFEh]
     m.cpu.cr0 &= ~(CR0_EM | CR0_TS);

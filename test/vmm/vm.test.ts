@@ -107,7 +107,43 @@ describe('VMM API', () => {
     assert.equal(vcpu.setMsr(0x10, 1000n), true);
     assert.equal(vcpu.getMsr(0x10), 1000n, 'the TSC as written');
     assert.equal(vcpu.setMsr(0xc0000080, 1n << 8n), false, 'EFER.LME refused: no long mode yet');
-    assert.equal(vcpu.getFpu(), null, 'no x87 unit in this CPU model');
+  });
+
+  it('gives and takes the x87 state (kvm_fpu shape): registers in ST order as 10 bytes, FCW, FSW, FTW, FOP, FIP, FDP', () => {
+    // fninit ; fld1 ; fldpi ; fstp qword [0x600] ; hlt
+    const vm = vmWithCode([0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xeb, 0xdd, 0x1e, 0x00, 0x06, 0xf4]);
+    const vcpu = vm.vcpus[0];
+    const reset = vcpu.getFpu();
+    assert.equal(reset.fcw, 0x0040, 'FCW after RESET');
+    assert.equal(reset.ftw, 0xffff, 'all registers empty after RESET');
+    assert.deepEqual(runToExit(vm), { kind: 'hlt' });
+    const fpu = vcpu.getFpu();
+    assert.equal(fpu.fcw, 0x037f, 'FNINIT control word');
+    assert.equal(fpu.fsw, 0x3820, 'TOP = 7 after two pushes and a pop; PE: pi is inexact as a double');
+    assert.deepEqual(fpu.st[0], [0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f], 'ST(0) = 1.0');
+    assert.equal(fpu.ftw, 0x3fff, 'physical register 7 valid, the rest empty');
+    assert.equal(fpu.lastOpcode, 0x51e, 'FOP of FSTP m64 (DD /3, ModRM 1Eh)');
+    assert.equal(fpu.lastIp, CODE + 6);
+    assert.equal(fpu.lastDp, 0x600);
+    assert.deepEqual([...vm.memory.ram.subarray(0x600, 0x608)], [0x18, 0x2d, 0x44, 0x54, 0xfb, 0x21, 0x09, 0x40], 'pi as a double');
+    // setFpu then getFpu gives the state back; the tags of full registers are computed from their contents.
+    const changed = { ...fpu, fcw: 0x0c7f, st: fpu.st.map((b, i) => (i === 1 ? [1, 2, 3, 4, 5, 6, 7, 0x80, 0x00, 0x40] : b)), ftw: 0x3ffe };
+    vcpu.setFpu(changed);
+    assert.deepEqual(vcpu.getFpu(), { ...changed, ftw: 0x3ffc });
+  });
+
+  it('snapshots carry the x87 state: a restored run ends with the same FPU', () => {
+    // fninit ; fld1 ; fldpi ; fdiv st0,st1 ; fsqrt ; fstp st1 ; hlt
+    const vm = vmWithCode([0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xeb, 0xd8, 0xf1, 0xd9, 0xfa, 0xdd, 0xd9, 0xf4]);
+    assert.deepEqual(runToExit(vm, 4), { kind: 'budget' });
+    const snapshot = JSON.parse(JSON.stringify(vm.saveState()));
+    assert.deepEqual(runToExit(vm), { kind: 'hlt' });
+    const first = vm.vcpus[0].getFpu();
+    vm.vcpus[0].setFpu({ ...first, fcw: 0x7f, st: first.st.map(() => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) });
+    vm.loadState(snapshot);
+    assert.deepEqual(runToExit(vm), { kind: 'hlt' });
+    assert.deepEqual(vm.vcpus[0].getFpu(), first);
+    assert.deepEqual(first.st[0], [0x3d, 0x55, 0x7b, 0xa7, 0x8d, 0xc4, 0xdf, 0xe2, 0xff, 0x3f], 'sqrt of FLDPI (C90FDAA22168C235h)');
   });
 
   it('saves and restores the whole VM: the same run continues identically', () => {

@@ -114,7 +114,7 @@ export const INVALID_ENCODINGS: readonly InvalidEncoding[] = [
   ...entries([0x121, 0x123], 'reg-field', 'MOV to/from DR4/DR5 while CR4.DE = 1'),
 ];
 
-/** Valid instructions the core does not implement yet (x87 escapes are the FPU's, ops/misc.ts). */
+/** Valid instructions the core does not implement yet (the x87 escapes D8-DF and 9B are the FPU's, ../fpu). */
 export const UNIMPLEMENTED_ENCODINGS: readonly UnimplementedEncoding[] = [
   { index: 0x133, name: 'RDPMC' },
 ];

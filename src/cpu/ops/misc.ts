@@ -1,11 +1,11 @@
 // Odds and ends: HLT (F4), the flag instructions CMC CLC STC CLD STD (F5 F8
-// F9 FC FD), port I/O (E4-E7, EC-EF), WAIT (9B) and the x87 escapes (D8-DF),
-// SALC (D6), BOUND (62), ARPL (63), CPUID (0F A2), RDTSC (0F 31),
-// INVD/WBINVD (0F 08 09) and the hint NOPs (0F 0D, 0F 18-0F 1F).
+// F9 FC FD), port I/O (E4-E7, EC-EF), SALC (D6), BOUND (62), ARPL (63),
+// CPUID (0F A2), RDTSC (0F 31), INVD/WBINVD (0F 08 09) and the hint NOPs
+// (0F 0D, 0F 18-0F 1F). The x87 (D8-DF, WAIT 9B) is in ../fpu.
 
 import { Cpu, OpHandler } from '../cpu';
 import { GuestFault } from '../faults';
-import { CF, CR0_EM, CR0_MP, CR0_TS, DF, EAX, EBX, ECX, EDX, VEC_BR, VEC_NM, VM, ZF } from '../state';
+import { CF, DF, EAX, EBX, ECX, EDX, VEC_BR, VM, ZF } from '../state';
 import { OpTable, define } from './table';
 
 /** CR4.TSD: RDTSC is privileged (SDM vol. 3 §2.5). */
@@ -90,11 +90,11 @@ function opBound(cpu: Cpu): void {
  * - Leaf 1: EAX signature family 6, model 0, stepping 0 (00000600h, the same
  *   value the core leaves in EDX at reset); EBX: the initial APIC ID in
  *   bits 31:24 (no brand index, no CLFLUSH, one logical processor per
- *   package); ECX 0; EDX features: DE (CR4.DE and the DR4/DR5 rule), PSE
+ *   package); ECX 0; EDX features: FPU (the x87, ../fpu), DE (CR4.DE and the DR4/DR5 rule), PSE
  *   (4 MiB pages), TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), CX8
  *   (CMPXCHG8B), CMOV, and APIC while IA32_APIC_BASE.EN is set (a disabled
  *   local APIC is not reported, as on hardware). Not reported until they
- *   exist: FPU, PAE/PGE/PAT, SEP (SYSENTER; its MSRs are readable), VME,
+ *   exist: PAE/PGE/PAT, SEP (SYSENTER; its MSRs are readable), VME,
  *   MMX/SSE.
  * - Leaf 80000000h: maximum extended leaf 80000001h; 80000001h: no
  *   extended features (no long mode, NX or SYSCALL).
@@ -103,7 +103,7 @@ function opBound(cpu: Cpu): void {
  */
 export const CPUID_VENDOR = 'vmexitVMEXIT';
 export const CPUID_SIGNATURE = 0x00000600;
-export const CPUID_FEATURES_EDX = (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 15);
+export const CPUID_FEATURES_EDX = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 15);
 /** CPUID.1:EDX bit 9: an on-chip APIC (reported while it is enabled). */
 export const CPUID_APIC = 1 << 9;
 
@@ -156,41 +156,6 @@ function opRdtsc(cpu: Cpu): void {
   cpu.reg32[EDX] = hi;
 }
 
-/**
- * x87 escapes D8-DF. The machine has no coprocessor (CPUID reports no FPU).
- * With CR0.EM or CR0.TS set an escape takes #NM (vector 7, SDM vol. 3 §2.5
- * table 2-2), as an OS that emulates the FPU expects. Otherwise it behaves as
- * on a PC with an empty coprocessor socket: the operands are decoded and
- * nothing answers, so the instruction changes nothing and FNSTSW/FNSTCW store
- * nothing. That is what FPU detection code (FNINIT; FNSTSW; compare) relies
- * on, and what the hardware-captured 286 vectors show.
- */
-function opFpuEscape(cpu: Cpu, opcode: number): void {
-  if ((cpu.cr0 & (CR0_EM | CR0_TS)) !== 0) throw new GuestFault(VEC_NM, -1);
-  cpu.decodeModRm();
-  // The CPU still checks the memory operand against its segment (the
-  // coprocessor's transfers go through it): #GP/#SS past the limit.
-  if (cpu.modrm < 0xc0) {
-    const size = fpuOperandBytes(opcode, cpu.regField, cpu.opsize32);
-    if (size > 0) cpu.linearAddress(cpu.eaSeg, cpu.eaOff, size);
-  }
-}
-
-/** Bytes of an x87 memory operand (SDM vol. 2, the D8-DF opcode maps); 0 for an invalid form. */
-function fpuOperandBytes(opcode: number, reg: number, opsize32: boolean): number {
-  const environment = opsize32 ? 28 : 14;
-  const state = opsize32 ? 108 : 94;
-  switch (opcode) {
-    case 0xd8: case 0xda: return 4;
-    case 0xdc: return 8;
-    case 0xde: return 2;
-    case 0xd9: return [4, 0, 4, 4, environment, 2, environment, 2][reg];
-    case 0xdb: return [4, 4, 4, 4, 0, 10, 0, 10][reg];
-    case 0xdd: return [8, 8, 8, 8, state, 0, state, 2][reg];
-    default: return [2, 2, 2, 2, 10, 8, 10, 8][reg]; // DF
-  }
-}
-
 /** Privileged no-operation (INVD, WBINVD: there is no cache to write back or drop). */
 function opPrivilegedNop(cpu: Cpu): void {
   if (cpu.protectedMode && cpu.cpl > 0) cpu.generalProtection(0);
@@ -221,13 +186,6 @@ export function installMisc(t: OpTable): void {
   define(t, 0xe7, opOut(false, false));
   define(t, 0xee, opOut(true, true));
   define(t, 0xef, opOut(false, true));
-
-  // 9B WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set; with no FPU there
-  // are no pending x87 exceptions to report, so otherwise it does nothing.
-  define(t, 0x9b, (cpu) => {
-    if ((cpu.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) throw new GuestFault(VEC_NM, -1);
-  });
-  for (let op = 0xd8; op <= 0xdf; op++) define(t, op, (cpu) => opFpuEscape(cpu, op));
 
   // D6 SALC (undocumented until recently, present on every Intel part): AL = CF ? FFh : 00h.
   define(t, 0xd6, (cpu) => {

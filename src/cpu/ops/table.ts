@@ -8,6 +8,7 @@
 
 import { Cpu, OpHandler } from '../cpu';
 import { Unimplemented } from '../faults';
+import { installX87 } from '../fpu/install';
 import { installArith } from './arith';
 import { installBcd } from './bcd';
 import { installBits } from './bits';
@@ -90,6 +91,7 @@ export function buildOpTable(): readonly OpHandler[] {
   installBcd(table);
   installBits(table);
   installSystem(table);
+  installX87(table);
   installEncodingTable(table);
   return table;
 }

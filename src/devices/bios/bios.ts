@@ -182,8 +182,8 @@ export class Bios implements Device<BiosState>, PortHandler {
     const floppies = host.floppies.filter((f) => f !== null).length;
     env.setBda16(Bda.Com1, 0x3f8);
     env.setBda16(Bda.EbdaSegment, EBDA_SEGMENT);
-    // Equipment: floppy drives, 80x25 colour display, one serial port, no coprocessor.
-    env.setBda16(Bda.Equipment, (floppies > 0 ? 0x0001 | ((floppies - 1) << 6) : 0) | 0x0020 | (1 << 9));
+    // Equipment: floppy drives, the math coprocessor (bit 1: the CPU's x87), 80x25 colour display, one serial port.
+    env.setBda16(Bda.Equipment, (floppies > 0 ? 0x0001 | ((floppies - 1) << 6) : 0) | 0x0002 | 0x0020 | (1 << 9));
     env.setBda16(Bda.MemoryKiB, EBDA_BASE >> 10);
     env.setBda16(Bda.KbdHead, Bda.KbdBuffer);
     env.setBda16(Bda.KbdTail, Bda.KbdBuffer);
