@@ -244,8 +244,8 @@ export function returnFarProtected(cpu: Cpu, release: number): void {
   if (offset > code.limit) throw new GuestFault(VEC_GP, 0);
   commitSegment(cpu, SS, ss, ssd);
   enterCode(cpu, selector, code, offset, rpl);
-  if (o32) cpu.setSp(esp);
-  else cpu.reg16[8] = esp;
+  // A 16-bit return's SP is zero-extended into a 32-bit stack's ESP (SDM vol. 2 RET: ESP <- tempESP).
+  cpu.setSp(esp);
   cpu.adjustSp(release);
   nullInaccessibleDataSegments(cpu);
 }

@@ -114,8 +114,7 @@ export function interruptReturnProtected(cpu: Cpu): void {
     cpu.setFlags((popped & changeable) | (old & ~changeable));
     cpu.cpl = rpl;
     commitSegment(cpu, CS, cs, target);
-    if (o32) cpu.setSp(esp);
-    else cpu.reg16[8] = esp;
+    cpu.setSp(esp); // a 16-bit IRET's SP zero-extended into a 32-bit stack's ESP, as RET does
     nullInaccessibleDataSegments(cpu);
   } else {
     if (eip > target.limit) throw new GuestFault(VEC_GP, 0);

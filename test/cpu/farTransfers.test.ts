@@ -127,6 +127,16 @@ describe('CPU: far RET and IRET in protected mode', () => {
     assert.equal(m.cpu.segSel[GS], TEST, 'GS (conforming code) kept');
   });
 
+  it('a 16-bit RETF outward to a 32-bit stack: ESP is the popped SP zero-extended', () => {
+    const m = createPmCpu('66 cb'); // o16 retf
+    m.ram[TARGET & 0xffff] = 0xcc;
+    m.cpu.reg32[4] = 0x128000;
+    [TARGET & 0xffff, CODE3, 0x7000, DATA3].forEach((v, i) => { m.ram[0x128000 + 2 * i] = v & 0xff; m.ram[0x128001 + 2 * i] = v >> 8; });
+    const end = expectEnd(m);
+    assert.equal(end.eip, TARGET & 0xffff);
+    assert.equal(end.esp, 0x7000, 'not 127000h');
+  });
+
   it('return CS: RPL below CPL, DPL other than RPL, not code, not present, null', () => {
     expectFault(returning('cb', [TARGET, 0x08], 3), VEC_GP, 0x08); // to ring 0 from ring 3
     let m = returning('cb', [TARGET, TEST | 1]);

@@ -10,8 +10,8 @@
 import { strict as assert } from 'node:assert';
 import { ATTR_UNUSABLE, CS, DS, ES, FS, GS, SS } from '../../src/cpu/state';
 import {
-  CODE, DATA0, GDT, PmMachine, createPmCpu, descriptor, enterRing3, expectEnd, expectFault, expectHalt, flatCode, flatData,
-  poke32, setDescriptor,
+  CODE, DATA0, GDT, PmMachine, callGate, createPmCpu, descriptor, enterRing3, expectEnd, expectFault, expectHalt, flatCode,
+  flatData, poke32, setDescriptor,
 } from './protectedMachine';
 
 const VEC_TS = 10, VEC_NP = 11, VEC_SS = 12, VEC_GP = 13;
@@ -201,5 +201,64 @@ describe('CPU: protected-mode loads of SS', () => {
     const f = expectFault(m, VEC_GP, TEST);
     assert.notEqual(f.vector, VEC_TS);
     assert.equal(m.cpu.segSel[CS], 0x08);
+  });
+});
+
+describe('CPU: LAR, LSL, VERR and VERW at ring 3', () => {
+  // mov ax,33h; lar ebx,ax; setz cl; lsl edx,ax; setz ch; verr ax; setz [5000h]; verw ax; setz [5001h]; int3
+  const PROBE = '66 b8 33 00 0f 02 d8 0f 94 c1 0f 03 d0 0f 94 c5 0f 00 e0 0f 94 05 00 50 00 00 0f 00 e8 0f 94 05 01 50 00 00 cc';
+  /** Probe selector 33h (descriptor `d`) from ring 3: [LAR ok, LSL ok, VERR, VERW] and EBX, EDX. */
+  function probe(d: [number, number]): { ok: number[]; ebx: number; edx: number } {
+    const m = createPmCpu(PROBE);
+    setDescriptor(m, TEST, d);
+    enterRing3(m);
+    m.cpu.reg32[3] = 0x5555;
+    expectHalt(m);
+    const r = m.cpu.reg32;
+    return { ok: [r[1] & 0xff, (r[1] >> 8) & 0xff, m.ram[0x5000], m.ram[0x5001]], ebx: r[3] >>> 0, edx: r[2] >>> 0 };
+  }
+
+  it('a DPL 3 writable data segment: all four succeed; LAR gives the access rights, LSL the scaled limit', () => {
+    const p = probe(descriptor(0x1000, 0x2, 0xf3, 0xc));
+    assert.deepEqual(p.ok, [1, 1, 1, 1]);
+    assert.equal(p.ebx, 0x00c0f300);
+    assert.equal(p.edx, 0x2fff);
+  });
+
+  it('DPL 0 (below CPL 3): all four fail and leave the destinations; a conforming DPL 0 code segment passes', () => {
+    const p = probe(flatData(0));
+    assert.deepEqual(p.ok, [0, 0, 0, 0]);
+    assert.equal(p.ebx, 0x5555);
+    assert.deepEqual(probe(flatCode(0, 0xe)).ok, [1, 1, 1, 0], 'conforming readable code: readable, never writable');
+    assert.deepEqual(probe(flatCode(3, 0x8)).ok, [1, 1, 0, 0], 'execute-only code: neither');
+  });
+
+  it('system descriptors: call gates and TSSs for LAR, only TSSs and LDTs for LSL, interrupt gates for neither', () => {
+    assert.deepEqual(probe(callGate(0x08, 0x1000, 3, 0)).ok, [1, 0, 0, 0]);
+    assert.deepEqual(probe(descriptor(0x3000, 0x67, 0xe9, 0)).ok, [1, 1, 0, 0]);
+    assert.deepEqual(probe(descriptor(0x3000, 0xff, 0xe2, 0)).ok, [1, 1, 0, 0]);
+    assert.deepEqual(probe([0x00081000, 0x0000ee00]).ok, [0, 0, 0, 0]);
+  });
+});
+
+describe('CPU: descriptor tables are read as supervisor accesses', () => {
+  it('with paging and the GDT, IDT and TSS on supervisor pages, ring 3 loads DS, runs LAR and takes INT3 without #PF', () => {
+    // mov ax,23h; mov ds,ax; mov ax,33h; lar ebx,ax; int3
+    const m = createPmCpu('66 b8 23 00 8e d8 66 b8 33 00 0f 02 d8 cc');
+    setDescriptor(m, TEST, flatData(3));
+    const pd = 0x20000, pt = 0x21000;
+    poke32(m, pd, pt | 7);
+    for (let page = 0; page < 1024; page++) {
+      const supervisorOnly = page >= 1 && page <= 3; // the GDT, IDT and TSS pages
+      poke32(m, pt + page * 4, (page << 12) | (supervisorOnly ? 3 : 7));
+    }
+    m.cpu.cr3 = pd;
+    m.cpu.cr0 |= 1 << 31;
+    m.cpu.flushTlb();
+    enterRing3(m);
+    const end = expectEnd(m);
+    assert.equal(end.eip, CODE + 13);
+    assert.equal(m.cpu.segSel[DS], 0x23);
+    assert.equal(m.cpu.reg32[3] >>> 0, 0x00cff200, 'LAR read the descriptor from the supervisor page');
   });
 });

@@ -6,7 +6,7 @@
 
 import { Cpu, OpHandler } from '../cpu';
 import { GuestFault } from '../faults';
-import { decodeDescriptor, readDescriptor } from '../segments';
+import { decodeDescriptor, readDescriptor, readSystem32 } from '../segments';
 import {
   ATTR_UNUSABLE, CR0_AM, CR0_CD, CR0_EM, CR0_ET, CR0_MP, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_WP, EAX, ECX,
   EDX, VEC_DB, VEC_GP, VM,
@@ -182,8 +182,8 @@ function probeDescriptor(cpu: Cpu, selector: number): boolean {
   const limit = local ? cpu.ldtr.limit : cpu.gdtrLimit;
   if (index + 7 > limit) return false;
   const lin = (base + index) | 0;
-  probeLo = cpu.readLinear32(lin);
-  probeHi = cpu.readLinear32((lin + 4) | 0);
+  probeLo = readSystem32(cpu, lin); // implicit supervisor accesses, at any CPL
+  probeHi = readSystem32(cpu, (lin + 4) | 0);
   const conformingCode = (probeHi & 0x1c00) === 0x1c00; // S, code, conforming
   if (conformingCode) return true;
   const dpl = (probeHi >> 13) & 3;
