@@ -234,6 +234,9 @@ const HOST_DIFFERENCES: Record<string, string> = {
   '0f c7 2b': 'XSAVES on the host',
   '0f c7 f1': 'RDRAND on the host',
   '0f c7 f9': 'RDSEED/RDPID on the host',
+  'f0 0f 20': 'LOCK MOV from CR0 is MOV from CR8 on AMD (AltMovCr8; #GP at CPL 3); #UD on Intel',
+  'f0 0f 22': 'LOCK MOV to CR0 is MOV to CR8 on AMD (AltMovCr8; #GP at CPL 3); #UD on Intel',
+  'f0 0f 00 2b': 'LOCK VERW m16: the host (AMD) raises #GP; the SDM lists #UD for LOCK (vmexit follows it)',
 };
 
 /** ModRM bytes of the walk: [EBX] and ECX with each reg field. */
@@ -241,7 +244,7 @@ const WALK_MODRMS = [0, 1, 2, 3, 4, 5, 6, 7].flatMap((reg) => [(reg << 3) | 3, 0
 
 describe('CPU: #UD against the host CPU (one-byte and 0F maps, user mode)', function () {
   this.timeout(120_000);
-  it('every encoding that raises SIGILL natively raises #UD in vmexit, and no other', function () {
+  it('every encoding that raises SIGILL natively raises #UD in vmexit, and no other (with and without LOCK)', function () {
     const exe = buildRunner();
     const feature = new Map<number, string>();
     for (const e of INVALID_ENCODINGS) if (e.feature && e.form === 'always' && e.regs === 0xff) feature.set(e.index, e.feature);
@@ -255,6 +258,10 @@ describe('CPU: #UD against the host CPU (one-byte and 0F maps, user mode)', func
         // C4/C5 with a register operand are the VEX prefixes on a host with AVX (vmexit has none: #UD).
         if ((index === 0xc4 || index === 0xc5) && modrm >= 0xc0) continue;
         cases.push([...opBytes(index), modrm, 0, 0, 0, 0, 0, 0]);
+        // With LOCK: legal only on the read-modify-write instructions with a memory destination.
+        if (!(hex([0xf0, ...opBytes(index)]) in HOST_DIFFERENCES) && !(hex([0xf0, ...opBytes(index), modrm]) in HOST_DIFFERENCES)) {
+          cases.push([0xf0, ...opBytes(index), modrm, 0, 0, 0, 0, 0, 0]);
+        }
       }
     }
     const input = Buffer.alloc(cases.length * IN_SIZE);
@@ -278,7 +285,8 @@ describe('CPU: #UD against the host CPU (one-byte and 0F maps, user mode)', func
         cpu.loadSegmentCache(CS, 0x1b, CODE, 0xffffffff, ATTR_REAL_CODE | ATTR_DB | (3 << ATTR_DPL_SHIFT));
       });
       if (hostUd !== isUd(o) || o.kind === 'internal') {
-        problems.push(`${hex(code.slice(0, code[0] === 0x0f ? 3 : 2))}: host ${sig === 0 ? 'ran' : `signal ${sig}`}, vmexit ${describe_(o)}`);
+        const head = code[0] === 0xf0 ? 1 : 0;
+        problems.push(`${hex(code.slice(0, head + (code[head] === 0x0f ? 3 : 2)))}: host ${sig === 0 ? 'ran' : `signal ${sig}`}, vmexit ${describe_(o)}`);
       }
     });
     console.log(

@@ -16,7 +16,10 @@
 // forms depend on the ModRM byte or the mode; the handler of the instruction
 // checks them where it decodes its operand (no extra test on the hot path),
 // and test/cpu/encodings.test.ts checks every entry against the core and,
-// where user mode can run it, against the host CPU.
+// where user mode can run it, against the host CPU. LOCK has its own table,
+// LOCKABLE_REG in ../cpu.ts, read once per locked instruction: it names the
+// read-modify-write forms that take it; LOCK on anything else, or on a
+// register destination, is #UD (the host walk checks it too).
 
 /** When an encoding is invalid. */
 export type InvalidForm =
@@ -100,6 +103,7 @@ export const INVALID_ENCODINGS: readonly InvalidEncoding[] = [
   ...entries([0xc4, 0xc5, 0x1b2, 0x1b4, 0x1b5], 'register', 'LES/LDS/LSS/LFS/LGS with a register operand'),
   ...entries([0x62], 'register', 'BOUND with a register operand'),
   { index: 0x1c7, regs: 0x02, form: 'register', why: 'CMPXCHG8B with a register operand' },
+  { index: 0xff, regs: 0x28, form: 'register', why: 'far CALL/JMP Ep (FF /3, /5) with a register operand' },
   { index: 0x101, regs: 0x8f, form: 'register', why: 'SGDT/SIDT/LGDT/LIDT/INVLPG with a register operand (their register forms are VMX, MONITOR, SWAPGS ... not on this CPU)' },
   ...entries([0x10d], 'register', 'PREFETCHW/NOP Ev with a register operand (#UD on the host AMD CPU and in QEMU)'),
   // ---- Protected-mode-only instructions. ----
