@@ -8,6 +8,8 @@ import { Bitness, decodeBackward, decodeForward, DecodedInstruction } from './di
 import { EXCEPTION_FILTERS, toExceptionFilters } from './exceptionFilters';
 import { Frame, returnsHere } from './frames';
 import { unwindFrames } from './cFrames';
+import { evaluateC } from './cExpression';
+import { CFrame } from './cVariables';
 import { Evaluator, GuestAddress, NasmEvaluator } from './nasmEvaluator';
 import { LaunchError, parseLaunchArguments } from './launchConfig';
 import { generalRegisters, hex, segmentRegisters, StateNode, systemRegisters } from './registerView';
@@ -65,6 +67,8 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   private symbols: SymbolService = new TableSymbols();
   private evaluator: Evaluator | null = null;
   private variables = new VariableStore();
+  /** Each vCPU's call stack in this stop (frame ids index it), made on first use. */
+  private readonly stacks = new Map<number, Frame[]>();
   /** The throttled vmexit.screen event (see screenWatch.ts). */
   private readonly screen = new ScreenWatch(
     () => (this.runtime && this.runtime.state !== 'ended' ? this.runtime.machine : null),
@@ -116,6 +120,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
 
   stopped(report: StopReport): void {
     this.variables.reset();
+    this.stacks.clear();
     const e = new StoppedEvent(report.reason, threadOf(report.vcpu ?? 0), report.text) as DebugProtocol.StoppedEvent;
     e.body.description = report.description;
     e.body.allThreadsStopped = true;
@@ -268,6 +273,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     if (!rt) return;
     response.body = { allThreadsContinued: true };
     this.variables.reset();
+    this.stacks.clear();
     this.attempt(response, () => rt.continue());
   }
 
@@ -281,6 +287,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   /** Run or step: the stop's variable references are void from here on. */
   private resume(go: () => void): void {
     this.variables.reset();
+    this.stacks.clear();
     go();
   }
 
@@ -347,7 +354,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     const vcpu = vcpuOfThread(args.threadId);
     this.attempt(response, () => {
       rt.focusOn(vcpu);
-      const frames = unwindFrames(rt, this.symbols);
+      const frames = this.stackOf(rt, vcpu);
       const start = args.startFrame ?? 0;
       const count = args.levels && args.levels > 0 ? args.levels : frames.length;
       const stackFrames = frames.slice(start, start + count).map((f, i): DebugProtocol.StackFrame => {
@@ -368,6 +375,22 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     });
   }
 
+  /** The call stack of a vCPU in this stop (focuses it). */
+  private stackOf(rt: VmexitRuntime, vcpu: number): Frame[] {
+    rt.focusOn(vcpu);
+    let frames = this.stacks.get(vcpu);
+    if (!frames) this.stacks.set(vcpu, (frames = unwindFrames(rt, this.symbols)));
+    return frames;
+  }
+
+  /** The C view of a frame (by frame id; the focused vCPU's current frame without one); undefined for a frame not in the stack. */
+  private cFrame(rt: VmexitRuntime, frameId: number | undefined): CFrame | undefined {
+    const vcpu = frameId === undefined ? rt.focus : vcpuOfFrame(frameId);
+    const index = frameId === undefined ? 0 : frameId % FRAMES_PER_THREAD;
+    const frame = this.stackOf(rt, vcpu)[index];
+    return frame ? new CFrame(rt, this.symbols, frame, index === 0) : undefined;
+  }
+
   /** The scopes of a frame's vCPU (the registers are the vCPU's, whichever frame of its stack). */
   protected scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
     const rt = this.needStopped(response);
@@ -376,8 +399,18 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     this.attempt(response, () => {
       rt.focusOn(vcpu);
       const v = this.variables;
+      // A C function's Locals, Arguments and Globals come first (the frame's own; see cVariables.ts).
+      const index = args.frameId % FRAMES_PER_THREAD;
+      const c = this.cFrame(rt, args.frameId);
+      const cScopes = (c?.scopes() ?? []).map((s): DebugProtocol.Scope => ({
+        name: s.name,
+        presentationHint: s.name === 'Locals' ? 'locals' : s.name === 'Arguments' ? 'arguments' : undefined,
+        variablesReference: v.scope(`${s.name}@${index}`, vcpu, s.nodes),
+        expensive: false,
+      }));
       response.body = {
         scopes: [
+          ...cScopes,
           { name: 'Registers', presentationHint: 'registers', variablesReference: v.scope('Registers', vcpu, () => generalRegisters(rt)), expensive: false },
           { name: 'Segments', variablesReference: v.scope('Segments', vcpu, () => segmentRegisters(rt)), expensive: false },
           { name: 'System', variablesReference: v.scope('System', vcpu, () => systemRegisters(rt)), expensive: false },
@@ -443,6 +476,18 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     const evaluator = this.evaluator;
     this.attempt(response, () => {
       this.focusFrame(rt, args.frameId);
+      // A C expression over the frame's variables shows the C value (a C variable's name is its value);
+      // anything else is NASM syntax (an assembly label's value is its address).
+      const c = this.cFrame(rt, args.frameId);
+      const cv = c && evaluateC(args.expression, c);
+      if (c && cv) {
+        const node = c.values.node(args.expression, cv, args.expression);
+        const children = node.children;
+        const key = `evaluate@${args.frameId ?? 0}:${args.expression}`;
+        response.body = { result: node.value, type: node.type, variablesReference: children ? this.variables.scope(key, rt.focus, children) : 0 };
+        if (node.memoryReference) response.body.memoryReference = node.memoryReference;
+        return;
+      }
       const v = evaluator.evaluate(args.expression);
       response.body = { result: this.formatValue(v.value, v.size), variablesReference: 0 };
       if (v.place) response.body.memoryReference = this.memoryReferenceOf(v.place);
@@ -456,6 +501,14 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     const evaluator = this.evaluator;
     this.attempt(response, () => {
       this.focusFrame(rt, args.frameId);
+      const c = this.cFrame(rt, args.frameId);
+      const cv = c && evaluateC(args.expression, c);
+      if (c && cv) {
+        c.values.set(cv, evaluator.evaluate(args.value).value);
+        this.variables.invalidateValues();
+        response.body = { value: c.values.format(evaluateC(args.expression, c) ?? cv) };
+        return;
+      }
       const target = evaluator.lvalue(args.expression);
       const value = evaluator.evaluate(args.value).value;
       if (target.kind === 'memory') {
