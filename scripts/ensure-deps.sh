@@ -26,6 +26,7 @@ DEBIAN_PACKAGES=(
   "grub-common grub-mkrescue"        # grub-mkrescue builds the ISOs
   "xorriso xorriso"                  # ... with xorriso
   "mtools mtools"                    # ... and mtools
+  "memtest86+ -"                     # a real bzImage for --kernel (test/boot)
   "libkrb5-dev -"                    # code-server's native modules (VS Code E2E, ../shared/VSCODE-E2E.md)
 )
 

@@ -64,12 +64,12 @@ options:
   --hda <file>            hard-disk image as the first hard disk
   --boot a|c              boot from the floppy (a) or the hard disk (c)
   --kernel <file>         start a Multiboot 1 (ELF32, a.out kludge) or
-                          Multiboot 2 (ELF32, ELF64) kernel instead of a boot
-                          sector; disks stay attached
+                          Multiboot 2 (ELF32, ELF64) kernel or a Linux bzImage
+                          instead of a boot sector; disks stay attached
   --append <text>         the kernel's command line (Multiboot 1: the kernel's
                           path, a space, then this text, as QEMU gives it)
-  --initrd <files>        Multiboot modules, comma-separated (",," for a comma
-                          in a name); each "file words..." is the module's string
+  --initrd <files>        a Linux initrd, or Multiboot modules comma-separated
+                          (",," for a comma in a name), each "file words"
   --serial stdio|none|<file>
                           where COM1 goes (default stdio; stdin feeds COM1)
   --debugcon stdio|<file> where port E9h output goes (default: discarded)

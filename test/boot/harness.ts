@@ -68,25 +68,25 @@ export interface KernelRun {
 }
 
 /** The kernel on vmexit's built-in BIOS, names relative to BOOT_CACHE as a user in that folder gives them. */
-export function runKernelOnPc(spec: KernelRun, budget = 50_000_000): Promise<PcRunResult> {
+export function runKernelOnPc(spec: KernelRun, budget = 50_000_000, until?: string): Promise<PcRunResult> {
   const memoryBytes = (spec.memoryMiB ?? 32) * 1024 * 1024;
   const initrd = spec.initrd === undefined ? [] : splitInitrd(spec.initrd);
   const kernel = openKernel({
     path: spec.kernel,
-    bytes: new Uint8Array(fs.readFileSync(path.join(BOOT_CACHE, spec.kernel))),
+    bytes: new Uint8Array(fs.readFileSync(path.resolve(BOOT_CACHE, spec.kernel))),
     append: spec.append ?? '',
-    initrd: initrd.map((m) => ({ string: m.string, path: m.file, bytes: new Uint8Array(fs.readFileSync(path.join(BOOT_CACHE, m.file))) })),
+    initrd: initrd.map((m) => ({ string: m.string, path: m.file, bytes: new Uint8Array(fs.readFileSync(path.resolve(BOOT_CACHE, m.file))) })),
     memoryBytes,
   });
-  return runOnPc({ kernel, boot: 'c', budget, memoryBytes });
+  return runOnPc({ kernel, boot: 'c', budget, memoryBytes, until });
 }
 
-/** The same on QEMU's -kernel, run in BOOT_CACHE. */
-export function runKernelOnQemu(spec: KernelRun): Promise<QemuResult> {
+/** The same on QEMU's -kernel, run in BOOT_CACHE (ended once the serial output contains `until`). */
+export function runKernelOnQemu(spec: KernelRun, until?: string): Promise<QemuResult> {
   const machine = ['-kernel', spec.kernel];
   if (spec.append !== undefined) machine.push('-append', spec.append);
   if (spec.initrd !== undefined) machine.push('-initrd', spec.initrd);
-  return spawnQemu(qemuArgs(machine, { memoryMiB: spec.memoryMiB }), { cwd: BOOT_CACHE });
+  return spawnQemu(qemuArgs(machine, { memoryMiB: spec.memoryMiB }), { cwd: BOOT_CACHE, until, timeoutMs: 60_000 });
 }
 
 /** ISOs are built outside the repository (they are large and rebuilt at will). */

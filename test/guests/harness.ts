@@ -185,7 +185,11 @@ export function qemuArgs(machine: string[], options: { memoryMiB?: number } = {}
 /** Run qemu-system-i386 with `args`, collecting COM1 (stdout); keys go through the monitor socket at `monitorPath`. */
 export function spawnQemu(
   args: string[],
-  options: { timeoutMs?: number; serialInput?: string; keys?: { after: string; text: string }[]; monitorPath?: string | null; cwd?: string } = {},
+  options: {
+    timeoutMs?: number; serialInput?: string; keys?: { after: string; text: string }[]; monitorPath?: string | null; cwd?: string;
+    /** End QEMU once COM1's output contains this (`ms` is then the time to it). */
+    until?: string;
+  } = {},
 ): Promise<QemuResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const keys = options.keys ?? [];
@@ -202,11 +206,16 @@ export function spawnQemu(
     let serial = '';
     let stderr = '';
     let timedOut = false;
+    let untilMs: number | null = null;
     child.stdout!.setEncoding('latin1');
     child.stderr!.setEncoding('utf8');
     const pendingKeys = [...keys];
     child.stdout!.on('data', (d: string) => {
       serial += d;
+      if (options.until !== undefined && serial.includes(options.until) && child.exitCode === null) {
+        untilMs = Date.now() - started;
+        child.kill('SIGKILL');
+      }
       while (monitorPath && pendingKeys.length > 0 && serial.includes(pendingKeys[0].after)) {
         sendKeys(monitorPath, pendingKeys.shift()!.text);
       }
@@ -222,7 +231,7 @@ export function spawnQemu(
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ serial, status: code, timedOut, stderr, ms: Date.now() - started });
+      resolve({ serial, status: code, timedOut, stderr, ms: untilMs ?? Date.now() - started });
     });
   });
 }

@@ -16,6 +16,8 @@ export interface PcRunOptions {
   boot: 'a' | 'c';
   /** A kernel the BIOS starts instead of a boot sector (--kernel). */
   kernel?: DirectBoot | null;
+  /** Stop (with a `stop` event) once the serial output contains this. */
+  until?: string;
   /** Instructions at most; the run ends with a `budget` event past it. */
   budget: number;
   memoryBytes?: number;
@@ -78,6 +80,10 @@ export async function runOnPc(options: PcRunOptions): Promise<PcRunResult> {
       const input = pending.shift()!;
       if (input.via === 'serial') machine.serialInput(Buffer.from(input.text, 'latin1'));
       else machine.typeText(input.text);
+    }
+    if (options.until !== undefined && serial.includes(options.until)) {
+      event = { kind: 'stop', reason: 'request', vcpu: 0 };
+      break;
     }
     if (e.kind === 'budget' || e.kind === 'stop') continue;
     if (e.kind === 'idle') {

@@ -5,6 +5,7 @@
 // refused, naming the headers looked for.
 
 import { DirectBoot, KernelImageError, KernelModule, KernelRequest } from './directBoot';
+import { prepareLinux } from './linux';
 import { findMultiboot1Header, prepareMultiboot1 } from './multiboot1';
 import { findMultiboot2Header, prepareMultiboot2 } from './multiboot2';
 
@@ -19,9 +20,7 @@ export function hasLinuxHeader(file: Uint8Array): boolean {
 /** Lay out the kernel of `request` (a KernelImageError for anything that cannot boot). */
 export function openKernel(request: KernelRequest): DirectBoot {
   const file = request.bytes;
-  if (hasLinuxHeader(file)) {
-    throw new KernelImageError(`${request.path}: a Linux kernel (setup header 'HdrS' at 202h): the Linux boot protocol is not implemented yet`);
-  }
+  if (hasLinuxHeader(file)) return prepareLinux(request);
   const mb1 = findMultiboot1Header(file);
   if (mb1) return prepareMultiboot1(request, mb1);
   const mb2 = findMultiboot2Header(file);
