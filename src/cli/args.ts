@@ -10,6 +10,8 @@ import {
 import { initrdList } from '../vmm/hostImages';
 
 export const EXIT_BAD_INPUT = 2;
+/** HLT with interrupts enabled, but every interrupt source is masked: the guest can never wake. */
+export const EXIT_UNWAKEABLE = 4;
 export const EXIT_TIMEOUT = 124;
 export const EXIT_INTERNAL_ERROR = 125;
 export const EXIT_TRIPLE_FAULT = 126;
@@ -90,9 +92,10 @@ options:
   --version               the version
 
 exit status: the guest's isa-debug-exit status ((value << 1) | 1, port F4h);
-0 on --until or when the guest halts for good; 124 on timeout;
-125 internal error (an instruction vmexit does not implement);
-126 triple fault; 2 bad input.`;
+0 on --until or when the guest halts with interrupts disabled; 2 bad input;
+4 the guest halted with interrupts enabled but every interrupt source is
+masked (nothing can wake it); 124 on timeout; 125 internal error (an
+instruction vmexit does not implement); 126 triple fault.`;
 
 /** One option of `vmexit run`: a flag, or an option whose value a rule of src/vmm/optionRules.ts checks. */
 export interface OptionSpec {

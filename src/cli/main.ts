@@ -3,12 +3,13 @@
 
 import * as fs from 'node:fs';
 import {
-  EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, EXIT_TIMEOUT, EXIT_TRIPLE_FAULT, OutputTarget, RunOptions, USAGE, UserError,
+  EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, EXIT_TIMEOUT, EXIT_TRIPLE_FAULT, EXIT_UNWAKEABLE, OutputTarget, RunOptions, USAGE, UserError,
   parseRunArgs,
 } from './args';
 import { openDisks, persistDisks } from './images';
 import { Tracer } from './trace';
 import { MachineEvent, PcMachine, hex } from '../vmm/pc';
+import { assertNever } from '../vmm/exit';
 import { oneLine } from '../vmm/optionRules';
 
 const VERSION = '0.1.0';
@@ -141,6 +142,9 @@ async function run(options: RunOptions): Promise<number> {
         case 'halted':
           process.stderr.write(`vmexit: the guest halted with interrupts disabled at ${event.where}\n`);
           return 0;
+        case 'unwakeable':
+          process.stderr.write(`vmexit: the guest halted at ${event.where} and nothing can wake it: ${event.why}\n`);
+          return EXIT_UNWAKEABLE;
         case 'idle':
           // Waiting for input (HLT with interrupts on and no timer armed): let stdin in.
           await pause(5);
@@ -149,6 +153,8 @@ async function run(options: RunOptions): Promise<number> {
           break;
         case 'debug':
           break;
+        default:
+          assertNever(event);
       }
       if (Date.now() >= deadline) {
         process.stderr.write(`vmexit: timeout after ${options.timeoutSeconds} s\n`);

@@ -14,7 +14,7 @@ import type { Vcpu } from '../vmm/vcpu';
 import { Breakpoint, BreakpointRequest, BreakpointTable, DataBreakpoint, DataBreakpointRequest, HitRules } from './breakpoints';
 import { isExpressionError, parseHitCondition } from './expression';
 import { Bitness, decodeOne, DecodedInstruction } from './disassembler';
-import { describeCause, StopReport } from './stopReasons';
+import { describeCause, haltedReport, StopReport } from './stopReasons';
 import { LaunchSpec, OpenedImages, openImages, OutputTarget, persistImages } from './launchConfig';
 
 export type { StopReport };
@@ -535,7 +535,9 @@ export class VmexitRuntime {
       case 'exit':
         return { kind: 'exit', status: event.status };
       case 'halted':
-        return { kind: 'stop', report: { reason: 'halted', description: `Halted with interrupts disabled at ${event.where}`, text: 'CLI; HLT: nothing can wake the CPU' } };
+        return { kind: 'stop', report: haltedReport(event.where, null) };
+      case 'unwakeable':
+        return { kind: 'stop', report: haltedReport(event.where, event.why) };
       case 'shutdown':
         this.deadReason = `the CPU shut down (${event.reason})`;
         return {

@@ -94,6 +94,19 @@ export function modeName(mode: string): string {
   return MODE_NAMES[mode] ?? mode;
 }
 
+/**
+ * The guest halted for good: with interrupts disabled, or with them enabled
+ * while every interrupt source is masked (`why` names the masks).
+ */
+export function haltedReport(where: string, why: string | null): StopReport {
+  if (why === null) return { reason: 'halted', description: `Halted with interrupts disabled at ${where}`, text: 'CLI; HLT: nothing can wake the CPU' };
+  return {
+    reason: 'halted',
+    description: `The guest halted and nothing can wake it: ${why}`,
+    text: `HLT at ${where} with interrupts enabled, but no interrupt can arrive: ${why}. Continuing would wait forever; restart, or change the masks and continue.`,
+  };
+}
+
 /** A debug exit's cause, as a stop (everything but breakpoints and single steps, which the runtime judges). */
 export function describeCause(cause: DebugCause): StopReport {
   switch (cause.kind) {

@@ -150,6 +150,13 @@ export class IoApic implements Device<IoApicState>, MmioHandler {
     else if (this.asserted(pin)) this.trySend(pin, false);
   }
 
+  /** Pins whose redirection entry is unmasked (a request on them would be sent). */
+  unmaskedPins(): number[] {
+    const pins: number[] = [];
+    for (let pin = 0; pin < IOAPIC_PINS; pin++) if ((this.lo[pin] & RTE_MASKED) === 0) pins.push(pin);
+    return pins;
+  }
+
   /** The redirection entry of `pin` as [low, high] (tests, the debugger). */
   entry(pin: number): [number, number] {
     return [this.lo[pin], this.hi[pin]];

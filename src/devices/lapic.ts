@@ -243,6 +243,26 @@ export class LocalApic implements Device<LocalApicState>, InterruptAcknowledge, 
     return (l & LVT_MASKED) === 0 && ((l >> 8) & 7) === DeliveryMode.ExtInt;
   }
 
+  /**
+   * What this APIC could still deliver to a halted CPU without the CPU doing
+   * anything (src/vmm/wakeSources.ts): a request already pending, the 8259 on
+   * LINT0 (passed through, or an unmasked LINT0 entry), its timer.
+   */
+  wakePaths(): { pending: boolean; lint0: boolean; timer: 'off' | 'masked' | 'armed' } {
+    const enabled = this.softwareEnabled && this.hardwareEnabled();
+    const lint0Entry = this.lvt[Lvt.Lint0];
+    const lint0Mode = (lint0Entry >> 8) & 7;
+    const lint0 =
+      this.picPassesThrough() ||
+      (enabled && (lint0Entry & LVT_MASKED) === 0 && (lint0Mode === DeliveryMode.Fixed || lint0Mode === DeliveryMode.Nmi));
+    const timerMasked = !enabled || (this.lvt[Lvt.Timer] & LVT_MASKED) !== 0;
+    return {
+      pending: this.extIntPending || this.irr.some((w) => w !== 0),
+      lint0,
+      timer: this.timer.deadline === null ? 'off' : timerMasked ? 'masked' : 'armed',
+    };
+  }
+
   private intrLevel(): boolean {
     return this.deliverable() >= 0 || this.extIntPending || (this.lint0 && this.picPassesThrough());
   }

@@ -355,6 +355,31 @@ export class Pic8259Pair implements Device<Pic8259PairState>, PortHandler, Inter
     return this.intr;
   }
 
+  /**
+   * The IRQ lines (0-15, the cascade IRQ2 left out) a request on which would
+   * reach INTR: unmasked at their chip, and for IRQ8-15 the cascade input
+   * unmasked at the master. Used when every vCPU is halted, to tell whether
+   * anything can still wake the guest (src/vmm/wakeSources.ts).
+   */
+  openLines(): number[] {
+    const masterImr = this.master.state.imr;
+    const slaveImr = this.slave.state.imr;
+    const open: number[] = [];
+    for (let irq = 0; irq < 16; irq++) {
+      if (irq === CASCADE_IR) continue;
+      const viaMaster = irq < 8 ? irq : CASCADE_IR;
+      if (masterImr & (1 << viaMaster)) continue;
+      if (irq >= 8 && slaveImr & (1 << (irq - 8))) continue;
+      open.push(irq);
+    }
+    return open;
+  }
+
+  /** The two interrupt mask registers (master, slave), for messages. */
+  masks(): [number, number] {
+    return [this.master.state.imr, this.slave.state.imr];
+  }
+
   /** The INTA cycle: the vector to deliver. */
   acknowledge(): number {
     const ir = this.master.acknowledgeInput();

@@ -9,6 +9,11 @@
 // SIPI until one comes, and when nobody can run, guest time jumps to the
 // next timer as with one vCPU. vCPUs interleave only at instruction
 // boundaries, so a LOCKed instruction is atomic by construction.
+//
+// Budgets are guest time (idle skips count, and stop at the budget's end), so
+// every run returns within its budget; a guest halted with interrupts on
+// whose every interrupt source is masked is reported (`unwakeable`, see
+// wakeSources.ts) instead of idling forever.
 
 import { Cpu } from '../cpu/cpu';
 import { CpuMode, IF, Regs, Sregs } from '../cpu/state';
@@ -23,6 +28,8 @@ import { VgaText } from '../devices/vgaText';
 import { DebugCause, Exit, assertNever } from './exit';
 import { Vcpu } from './vcpu';
 import { Vm } from './vm';
+import { nothingWakes } from './wakeSources';
+import { NS_PER_INSTRUCTION } from '../devices/clock';
 
 export { DiskImage };
 
@@ -62,6 +69,12 @@ export type MachineEvent =
   | { kind: 'internal-error'; message: string; cs: number; eip: number; linear: number; bytes: number[]; vcpu: number }
   /** HLT with interrupts disabled (on every vCPU; APs may also wait for a SIPI): nothing can ever wake the guest. */
   | { kind: 'halted'; where: string; vcpu: number }
+  /**
+   * HLT with interrupts enabled, but no interrupt can ever arrive: every
+   * source is masked on its way to the halted vCPUs (src/vmm/wakeSources.ts);
+   * `why` says which masks, in words.
+   */
+  | { kind: 'unwakeable'; where: string; vcpu: number; why: string }
   /** HLT with interrupts enabled and no timer armed: waiting for input from outside. */
   | { kind: 'idle' }
   | { kind: 'budget' }
@@ -217,23 +230,31 @@ export class PcMachine {
    */
   run(budget: number, only?: number): MachineEvent {
     if (this.vm.vcpus.length > 1) return this.runSmp(budget, only === undefined ? this.vm.vcpus : [this.vm.vcpus[only]]);
-    const start = this.vcpu.instructions;
+    const endNs = this.vm.clock.now() + budget * NS_PER_INSTRUCTION;
     for (;;) {
-      const left = budget - (this.vcpu.instructions - start);
+      const left = this.budgetLeft(endNs);
       if (left <= 0) return { kind: 'budget' };
       const event = this.eventFor(this.vcpu, this.vcpu.run(left));
       if (event) return event;
     }
   }
 
+  /**
+   * Instructions' worth of guest time left before `endNs`. Budgets are guest
+   * time (see Vcpu.run): time skipped while every vCPU idles counts, so a run
+   * returns within its budget even when no instruction retires.
+   */
+  private budgetLeft(endNs: number): number {
+    return Math.ceil((endNs - this.vm.clock.now()) / NS_PER_INSTRUCTION);
+  }
+
   private runSmp(budget: number, scheduled: readonly Vcpu[]): MachineEvent {
-    const vm = this.vm;
-    const start = vm.instructionsRetired();
+    const endNs = this.vm.clock.now() + budget * NS_PER_INSTRUCTION;
     for (;;) {
-      const left = budget - (vm.instructionsRetired() - start);
+      const left = this.budgetLeft(endNs);
       if (left <= 0) return { kind: 'budget' };
       const vcpu = this.pickRunnable(scheduled);
-      const event = vcpu ? this.eventFor(vcpu, vcpu.run(Math.min(SMP_SLICE, left))) : this.idleAll(scheduled);
+      const event = vcpu ? this.eventFor(vcpu, vcpu.run(Math.min(SMP_SLICE, left))) : this.idleAll(scheduled, endNs);
       if (event) return event;
     }
   }
@@ -254,11 +275,13 @@ export class PcMachine {
 
   /**
    * No scheduled vCPU can run: fire due timers (one may wake a vCPU), and
-   * otherwise jump guest time to the next timer; an event when nothing can
-   * wake the guest (`halted`: every halted vCPU has interrupts disabled) or
-   * only input from outside can (`idle`). Null to go on scheduling.
+   * otherwise jump guest time to the next timer, or to the budget's end
+   * (`endNs`) when that comes first; an event when nothing can wake the
+   * guest (`halted`: every halted vCPU has interrupts disabled;
+   * `unwakeable`: interrupts are on but every source is masked) or only
+   * input from outside can (`idle`). Null to go on scheduling.
    */
-  private idleAll(scheduled: readonly Vcpu[]): MachineEvent | null {
+  private idleAll(scheduled: readonly Vcpu[], endNs: number): MachineEvent | null {
     const vm = this.vm;
     vm.clock.runDue();
     if (vm.takeStopRequest()) return this.eventFor(scheduled[0], { kind: 'stop' });
@@ -268,8 +291,15 @@ export class PcMachine {
       const shown = halted[0] ?? scheduled[0];
       return { kind: 'halted', where: this.where(shown), vcpu: shown.index };
     }
+    const why = nothingWakes(vm);
+    if (why !== null) {
+      const shown = halted.find((v) => (v.cpu.flags & IF) !== 0) ?? scheduled[0];
+      return { kind: 'unwakeable', where: this.where(shown), vcpu: shown.index, why };
+    }
     const next = vm.clock.nextDeadline();
-    if (next === Infinity || vm.idleUntil(next) < next) return { kind: 'idle' };
+    if (next === Infinity) return { kind: 'idle' };
+    const target = Math.min(next, endNs);
+    if (vm.idleUntil(target) < target) return { kind: 'idle' };
     return null;
   }
 
@@ -300,9 +330,11 @@ export class PcMachine {
     }
   }
 
-  /** A halted vCPU: nothing can wake it (interrupts off), or it waits for an interrupt or a SIPI. */
+  /** A halted vCPU: nothing can wake it (interrupts off, or every source masked), or it waits for an interrupt or a SIPI. */
   private haltEvent(vcpu: Vcpu): MachineEvent {
     if (vcpu.state === 'halted' && (vcpu.getRegs().eflags & IF) === 0) return { kind: 'halted', where: this.where(vcpu), vcpu: vcpu.index };
+    const why = nothingWakes(this.vm);
+    if (why !== null) return { kind: 'unwakeable', where: this.where(vcpu), vcpu: vcpu.index, why };
     // Waiting for input, or (realtime pacing) for the wall clock to reach the next timer.
     return { kind: 'idle' };
   }

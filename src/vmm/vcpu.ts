@@ -13,6 +13,7 @@ import { DebugCause, GuestDebugConfig, NO_GUEST_DEBUG } from './debug';
 import { Exit } from './exit';
 import type { PhysicalWatch, WatchHit } from './guestMemory';
 import type { Vm } from './vm';
+import { nothingWakes } from './wakeSources';
 
 /**
  * A vCPU's run state, as a debugger shows it: running (or runnable), halted
@@ -331,6 +332,11 @@ export class Vcpu {
    * Run guest code until an exit. Interrupts, timers and in-core device work
    * are handled inside; the loop returns only for what the monitor must see.
    * While halted with interrupts enabled, guest time jumps to the next timer.
+   *
+   * The budget is guest time, counted in instructions (NS_PER_INSTRUCTION
+   * each): time skipped while halted counts too, and a skip never goes past
+   * the budget's end, so a halted guest whose timers fire into masked lines
+   * still returns `budget` after that much guest time (issue 8).
    */
   run(budget: number): Exit {
     this.vm.running = this;
@@ -342,23 +348,25 @@ export class Vcpu {
   private runInner(budget: number): Exit {
     const cpu = this.cpu;
     const vm = this.vm;
-    const start = cpu.retired();
+    const clock = vm.clock;
+    const startNs = clock.now();
+    const endNs = startNs + budget * NS_PER_INSTRUCTION;
     for (;;) {
       const io = vm.ports.takeExit();
       if (io) return io;
-      vm.clock.runDue();
+      clock.runDue();
       vm.runBoundaryWork(this);
       const debugEvent = vm.takeDebugEvent();
       if (debugEvent) return { kind: 'debug', cause: debugEvent };
       if (vm.takeStopRequest()) return { kind: 'stop' };
       // An INIT (its own, or another's while it ran) left it waiting for a SIPI.
       if (this.waitingForSipi) return { kind: 'hlt' };
-      const used = cpu.retired() - start;
-      if (used >= budget) return { kind: 'budget' };
-      const deadline = vm.clock.nextDeadline();
-      let slice = budget - used;
+      const now = clock.now();
+      if (now >= endNs) return { kind: 'budget' };
+      const deadline = clock.nextDeadline();
+      let slice = Math.ceil((endNs - now) / NS_PER_INSTRUCTION);
       if (deadline !== Infinity) {
-        const untilDeadline = Math.ceil((deadline - vm.clock.now()) / NS_PER_INSTRUCTION);
+        const untilDeadline = Math.ceil((deadline - now) / NS_PER_INSTRUCTION);
         slice = Math.max(1, Math.min(slice, untilDeadline));
       }
       const reason = cpu.run(slice);
@@ -368,10 +376,14 @@ export class Vcpu {
         // Budget and Requested just go round the loop; a halt waits for the next timer.
         // With several vCPUs, the scheduler decides what a halt means (the others may run).
         if ((cpu.flags & IF) === 0 || vm.vcpus.length > 1) return { kind: 'hlt' };
-        const next = vm.clock.nextDeadline();
+        const next = clock.nextDeadline();
         if (next === Infinity) return { kind: 'hlt' };
-        // Realtime pacing: the wall clock has not reached the deadline yet; the monitor waits.
-        if (vm.idleUntil(next) < next) return { kind: 'hlt' };
+        // Nothing the timers raise can reach the CPU (every line masked): the monitor reports it.
+        if (!this.runnable && nothingWakes(vm) !== null) return { kind: 'hlt' };
+        // Skip to the timer, or to the budget's end when that comes first (the loop then returns).
+        const target = Math.min(next, endNs);
+        // Realtime pacing: the wall clock has not reached the target yet; the monitor waits.
+        if (vm.idleUntil(target) < target) return { kind: 'hlt' };
       }
     }
   }

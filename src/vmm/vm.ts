@@ -71,6 +71,8 @@ export class Vm {
   /** Where the round-robin scheduler (PcMachine.run) looks first for the next vCPU to run: part of the state, for determinism. */
   nextVcpu = 0;
   private readonly isaLines: IrqLine[] = [];
+  /** ISA lines handed to a device (vm.isaIrq): only these can ever carry a request. */
+  private readonly wiredIsa = new Set<number>();
   private readonly devices: Device[] = [];
   private boundaryWork: ((vcpu: Vcpu) => void)[] = [];
   private stopRequested = false;
@@ -139,7 +141,13 @@ export class Vm {
   isaIrq(irq: number): IrqLine {
     const line = this.isaLines[irq];
     if (line === undefined) throw new RangeError(`no ISA IRQ line ${irq} (0-15)`);
+    this.wiredIsa.add(irq);
     return line;
+  }
+
+  /** The ISA IRQ lines a device drives. */
+  wiredIsaIrqs(): ReadonlySet<number> {
+    return this.wiredIsa;
   }
 
   /** Instructions retired by all vCPUs together. */

@@ -121,6 +121,8 @@ export function describeEvent(event: MachineEvent): string {
       return `shutdown (${event.reason}) at ${event.where}`;
     case 'halted':
       return `halted at ${event.where}`;
+    case 'unwakeable':
+      return `halted at ${event.where} and nothing can wake it: ${event.why}`;
     case 'idle':
       return 'idle (waiting for input with nothing pending)';
     case 'budget':

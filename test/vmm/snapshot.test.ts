@@ -38,8 +38,9 @@ describe('machine snapshots', function () {
     const image = floppyImage(new Uint8Array(fs.readFileSync(assemble('timers'))));
     const serialA: number[] = [];
     const a = machine(image, serialA);
-    // Part-way: the guest is counting interrupts.
-    for (let i = 0; i < 10; i++) assert.notEqual(a.run(2_000).kind, 'exit');
+    // Part-way: the guest is counting interrupts. (Budgets are guest time, idle
+    // time in HLT included: run in small slices until the guest has begun to report.)
+    for (let i = 0; i < 100_000 && serialA.length === 0; i++) assert.notEqual(a.run(2_000).kind, 'exit');
     const snapshot = JSON.parse(JSON.stringify(a.vm.saveState()));
     const before = serialA.length;
     const statusA = runToExit(a);
@@ -62,7 +63,7 @@ describe('machine snapshots', function () {
     const serialA: number[] = [];
     const a = machine(image, serialA, 4);
     // Run until the APs have started and work, then a bit more.
-    for (let i = 0; i < 200 && !a.vm.vcpus.every((v) => v.state !== 'waiting-for-sipi'); i++) a.run(500);
+    for (let i = 0; i < 100_000 && !a.vm.vcpus.every((v) => v.state !== 'waiting-for-sipi'); i++) a.run(500);
     a.run(1_500);
     assert.ok(a.vm.vcpus.every((v) => v.state !== 'waiting-for-sipi'), 'the APs are running');
     const snapshot = JSON.parse(JSON.stringify(a.vm.saveState()));

@@ -88,7 +88,8 @@ describe('VMM API', () => {
     ]);
     vm.memory.writePhysical(0x20, Uint8Array.from([0x00, 0x7d, 0x00, 0x00]));
     vm.memory.writePhysical(0x7d00, Uint8Array.from([0x43, 0xb0, 0x20, 0xe6, 0x20, 0xcf]));
-    const exit = runToExit(vm, 10_000_000);
+    // The budget is guest time (halted time counts): 200 ms, past the three periods.
+    const exit = runToExit(vm, 20_000_000);
     assert.deepEqual(exit, { kind: 'hlt' });
     const regs = vm.vcpus[0].getRegs();
     assert.equal(regs.ebx & 0xffff, 3);
