@@ -10,13 +10,16 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildCKernel, type CKernel } from './cKernel';
 import { adapterHooks, frames, launchWith } from './dapHarness';
 
+/** gcc 12 writes DWARF 5 by default; DWARF 4 has .debug_loc and .debug_ranges, DWARF 3 bit fields by DW_AT_bit_offset. */
+const BUILDS = ['-O0', '-O1', '-O2', '-O2 -gdwarf-4', '-O0 -gdwarf-3'];
+
 describe('debug adapter: C variables, types and values', function () {
   this.timeout(30000);
   let dc: DebugClient;
   const kernels = new Map<string, CKernel>();
   adapterHooks({
     guests: (dir) => {
-      for (const opt of ['-O0', '-O1', '-O2']) kernels.set(opt, buildCKernel(dir, 'vars.c', `vars${opt}`, [opt]));
+      for (const opt of BUILDS) kernels.set(opt, buildCKernel(dir, 'vars.c', `vars${opt.replace(/ /g, '')}`, opt.split(' ')));
     },
     client: (c) => (dc = c),
     current: () => dc,
@@ -79,8 +82,8 @@ describe('debug adapter: C variables, types and values', function () {
     assert.equal(members.get('value')?.evaluateName, '(*list).value');
   });
 
-  it('shows every kind of type among the globals', async () => {
-    const k = kernels.get('-O0') as CKernel;
+  for (const opt of ['-O0', '-O0 -gdwarf-3']) it(`shows every kind of type among the globals (${opt})`, async () => {
+    const k = kernels.get(opt) as CKernel;
     const st = await stopAtLine(k, '/* walk body */');
     const g = await scope(st[0].id, 'Globals');
     const v = values(g);
@@ -162,7 +165,7 @@ describe('debug adapter: C variables, types and values', function () {
     assert.equal((await evaluate('list->value')).result, '9');
   });
 
-  for (const opt of ['-O1', '-O2']) {
+  for (const opt of ['-O1', '-O2', '-O2 -gdwarf-4']) {
     it(`shows optimised code's variables from location lists, in the current and a caller frame (${opt})`, async () => {
       const k = kernels.get(opt) as CKernel;
       const st = await stopAtLine(k, '/* call add */');

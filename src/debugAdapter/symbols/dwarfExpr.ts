@@ -207,7 +207,11 @@ function run(expr: Uint8Array, ctx: ExpressionContext, initial: number[]): { loc
         case OP.le: compare((a, b) => a <= b); break;
         case OP.gt: compare((a, b) => a > b); break;
         case OP.ge: compare((a, b) => a >= b); break;
-        case OP.skip: r.pos += r.i16(); break;
+        case OP.skip: {
+          const delta = r.i16(); // relative to the end of the operand
+          r.pos += delta;
+          break;
+        }
         case OP.bra: {
           const delta = r.i16();
           if (pop() !== 0) r.pos += delta;
