@@ -7,6 +7,11 @@ import { RESTART_INSTRUCTION } from '../cpu/cpu';
 import { IoSize, PortHandler } from '../devices/bus';
 import { Exit } from './exit';
 
+export interface PortBusState {
+  pendingExit: Extract<Exit, { kind: 'io' }> | null;
+  answer: { port: number; size: IoSize; data: number } | null;
+}
+
 export class PortBus implements IoPorts {
   private readonly handlers: (PortHandler | undefined)[] = new Array(0x10000);
   /** The exit waiting to be returned by `Vcpu.run`, if any. */
@@ -83,6 +88,20 @@ export class PortBus implements IoPorts {
     const mask = e.size === 4 ? 0xffffffff : (1 << (8 * e.size)) - 1;
     this.answer = { port: e.port, size: e.size, data: (data & mask) >>> 0 };
     this.pendingExit = null;
+  }
+
+  /**
+   * The I/O in flight, for snapshots: an `in` exit not answered yet, or the
+   * answer its re-executed IN has not consumed yet. Without it a VM restored
+   * between `completeIn` and the next run would exit again for the same IN.
+   */
+  saveState(): PortBusState {
+    return { pendingExit: this.pendingExit && { ...this.pendingExit }, answer: this.answer && { ...this.answer } };
+  }
+
+  loadState(s: PortBusState | undefined): void {
+    this.pendingExit = s?.pendingExit ? { ...s.pendingExit } : null;
+    this.answer = s?.answer ? { ...s.answer } : null;
   }
 
   takeExit(): Extract<Exit, { kind: 'io' }> | null {

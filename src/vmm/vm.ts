@@ -18,7 +18,7 @@ import { APIC_BASE_ADDRESS } from '../devices/lapic';
 import { Pic8259Pair } from '../devices/pic';
 import { Pit8254 } from '../devices/pit';
 import { GuestMemory } from './guestMemory';
-import { PortBus } from './portBus';
+import { PortBus, PortBusState } from './portBus';
 import type { DebugCause } from './debug';
 import { Vcpu } from './vcpu';
 
@@ -49,6 +49,8 @@ export interface VmState {
   waitingForSipi?: boolean[];
   /** Where the round-robin scheduler looks next. */
   nextVcpu?: number;
+  /** Port I/O in flight between an exit and the re-executed IN (absent in older snapshots: none). */
+  io?: PortBusState;
   devices: Record<string, unknown>;
 }
 
@@ -247,6 +249,7 @@ export class Vm {
       cpus: this.vcpus.map((v) => v.saveState()),
       waitingForSipi: this.vcpus.map((v) => v.waitingForSipi),
       nextVcpu: this.nextVcpu,
+      io: this.ports.saveState(),
       devices,
     };
   }
@@ -260,6 +263,7 @@ export class Vm {
     state.cpus.forEach((c, i) => this.vcpus[i].loadState(c));
     this.vcpus.forEach((v, i) => (v.waitingForSipi = state.waitingForSipi?.[i] ?? !v.isBsp));
     this.nextVcpu = state.nextVcpu ?? 0;
+    this.ports.loadState(state.io);
     for (const d of this.devices) {
       if (d.name in state.devices) d.loadState(state.devices[d.name]);
     }

@@ -142,7 +142,10 @@ export async function fuzzCpu(o: FuzzOptions): Promise<ModeReport[]> {
             done.add(m.stream);
             report.streams++;
             addStats(report, m.stats);
-            if (m.crash) report.crashes.push(m.crash);
+            if (m.crash) {
+              report.crashes.push(m.crash);
+              o.progress?.(`${mode}: ${m.crash.kind} in stream ${m.stream}: ${m.crash.message.split('\n')[0]}`);
+            }
             if (report.streams % 20 === 0) o.progress?.(`${mode}: ${report.streams}/${total} streams, ${report.instructions} instructions, ${report.crashes.length} crashes`);
           }
           return m.type === 'idle';
@@ -174,6 +177,7 @@ export function formatCrash(c: Crash): string {
     `  ${c.message.split('\n').slice(0, 8).join('\n  ')}`,
   ];
   const r = c.reproducer;
+  if (!r) lines.push('  (not shrunk: replayed one instruction per run call the stream did not crash; replay the stream)');
   if (r) {
     const regs = Object.entries(r.regs).map(([k, v]) => `${k}=${(v >>> 0).toString(16)}`).join(' ');
     const seg = (n: string, s: { selector: number; base: number; limit: number; attributes: number }) =>

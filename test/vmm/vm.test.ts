@@ -161,4 +161,24 @@ describe('VMM API', () => {
     assert.deepEqual(vm.vcpus[0].getRegs(), first);
     assert.equal(Buffer.from(vm.memory.ram).toString('base64'), firstRam);
   });
+
+  it('a snapshot taken between an in exit and its re-executed IN keeps the answer (found by the fuzzer)', () => {
+    // mov dx, 0ABCh ; in ax, dx ; hlt
+    const vm = vmWithCode([0xba, 0xbc, 0x0a, 0xed, 0xf4]);
+    assert.equal(runToExit(vm).kind, 'io');
+    vm.vcpus[0].completeIo(0x1234);
+    const snapshot = JSON.parse(JSON.stringify(vm.saveState()));
+    const restored = new Vm({ memoryBytes: 2 << 20 });
+    restored.loadState(snapshot);
+    assert.deepEqual(restored.vcpus[0].run(1_000_000), { kind: 'hlt' }, 'the IN takes the answer, no second exit');
+    assert.equal(restored.vcpus[0].getRegs().eax & 0xffff, 0x1234);
+    // And an exit not answered yet is still waiting after the restore.
+    const vm2 = vmWithCode([0xba, 0xbc, 0x0a, 0xed, 0xf4]);
+    assert.equal(runToExit(vm2).kind, 'io');
+    const restored2 = new Vm({ memoryBytes: 2 << 20 });
+    restored2.loadState(JSON.parse(JSON.stringify(vm2.saveState())));
+    restored2.vcpus[0].completeIo(0x5678);
+    assert.deepEqual(restored2.vcpus[0].run(1_000_000), { kind: 'hlt' });
+    assert.equal(restored2.vcpus[0].getRegs().eax & 0xffff, 0x5678);
+  });
 });
