@@ -8,7 +8,7 @@ import { Bitness, decodeBackward, decodeForward, DecodedInstruction } from './di
 import { EXCEPTION_FILTERS, toExceptionFilters } from './exceptionFilters';
 import { Frame, returnsHere } from './frames';
 import { unwindFrames } from './cFrames';
-import { evaluateC } from './cExpression';
+import { conditionC, evaluateC } from './cExpression';
 import { CFrame } from './cVariables';
 import { Evaluator, GuestAddress, NasmEvaluator } from './nasmEvaluator';
 import { LaunchError, parseLaunchArguments } from './launchConfig';
@@ -201,9 +201,21 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     this.evaluator = new NasmEvaluator(runtime, this.symbols);
     runtime.lineLookup = (linear) => this.symbols.addressToLine(linear);
     const evaluator = this.evaluator;
+    // Conditions and log messages take C expressions over the current frame's variables first, then NASM
+    // syntax (the frame is unwound afresh at each hit: the guest has run since the last stop).
+    const hereC = (): CFrame | undefined => {
+      const top = unwindFrames(runtime, this.symbols, 1)[0];
+      return top ? new CFrame(runtime, this.symbols, top, true) : undefined;
+    };
     runtime.expressions = {
-      condition: (expr) => evaluator.condition(expr),
+      condition: (expr) => {
+        const c = hereC();
+        return (c && conditionC(expr, c)) ?? evaluator.condition(expr);
+      },
       interpolate: (expr) => {
+        const c = hereC();
+        const cv = c && evaluateC(expr, c);
+        if (c && cv) return c.values.format(cv);
         const v = evaluator.evaluate(expr);
         return hex(v.value, (v.size ?? 2) * 2);
       },

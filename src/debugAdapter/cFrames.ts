@@ -36,8 +36,8 @@ export function stackReader(rt: VmexitRuntime): (address: number, size: number) 
   };
 }
 
-/** The stopped vCPU's frames: by CFI where the current instruction has it, else by frames.ts. */
-export function unwindFrames(rt: VmexitRuntime, symbols: SymbolService): Frame[] {
+/** The stopped vCPU's frames (at most `limit`, each with its CFA): by CFI where the current instruction has it, else by frames.ts. */
+export function unwindFrames(rt: VmexitRuntime, symbols: SymbolService, limit = MAX_FRAMES): Frame[] {
   if (rt.codeBitness() !== 32) return walkFrames(rt);
   const pc = rt.pc();
   const program = symbols.programAt(pc);
@@ -47,7 +47,7 @@ export function unwindFrames(rt: VmexitRuntime, symbols: SymbolService): Frame[]
   const read = stackReader(rt);
   let regs = currentRegisters(rt);
   const frames: Frame[] = [{ linear: pc, cs: cs.selector, offset: rt.regs().eip >>> 0, bitness: 32, registers: regs }];
-  while (frames.length < MAX_FRAMES) {
+  while (frames.length <= limit) {
     const frame = frames[frames.length - 1];
     // A caller's address is a return address: its call (and its CFA row) is the byte before.
     const lookup = frames.length === 1 ? frame.linear : frame.linear - 1;
@@ -60,7 +60,7 @@ export function unwindFrames(rt: VmexitRuntime, symbols: SymbolService): Frame[]
     const ret = step.caller.get(set.pc);
     const sp = regs.get(set.sp);
     // The caller's stack pointer is above the callee's (no loop); a zero return address ends a chain.
-    if (ret === undefined || ret === 0 || sp === undefined || step.cfa <= sp) break;
+    if (ret === undefined || ret === 0 || sp === undefined || step.cfa <= sp || frames.length >= limit) break;
     regs = step.caller;
     frames.push({ linear: (cs.base + ret) >>> 0, cs: cs.selector, offset: ret >>> 0, bitness: 32, via: 'call', registers: regs });
   }

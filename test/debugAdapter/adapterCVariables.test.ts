@@ -148,6 +148,51 @@ describe('debug adapter: C variables, types and values', function () {
     assert.match(await dc.evaluateRequest({ expression: 'first.nope' }).then(() => '', (e: Error) => e.message), /struct node has no member 'nope'/);
   });
 
+  it('evaluates C arithmetic, comparisons, casts to the program\'s types and pointer arithmetic', async () => {
+    const k = kernels.get('-O0') as CKernel;
+    await stopAtLine(k, '/* walk body */');
+    const hex8 = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
+    const cases: Array<[string, string]> = [
+      ['counter * 2 + 1', '15'],
+      ['counter - 10', '-3'],
+      ['list->value == 1 && limit > 1', '1'],
+      ['counter << 4 | 1', '113'],
+      ['!list', '0'],
+      ['(struct node *)list', hex8(k.symbol('first').address)],
+      ['((struct node *)&second)->value', '2'],
+      ['(unsigned char)w.value', "68 'D'"],
+      ['(u32)-1', '4294967295'],
+      ['(enum color)6', 'BLUE'],
+      ['*(grid[1] + 1)', '5'],
+      ['&grid[1][2] - &grid[0][0]', '5'],
+      ['banner[0] == 118', '1'],
+      ['greeting[4]', "111 'o'"],
+    ];
+    for (const [expression, want] of cases) assert.equal((await evaluate(expression)).result, want, expression);
+    assert.equal((await evaluate('(struct node *)list')).type, 'struct node *');
+    assert.match(await dc.evaluateRequest({ expression: '(struct nothing *)list' }).then(() => '', (e: Error) => e.message), /no type 'struct nothing'/);
+    assert.match(await dc.evaluateRequest({ expression: 'counter / (limit - 2)' }).then(() => '', (e: Error) => e.message), /division by zero/);
+  });
+
+  it('takes C conditions on breakpoints and C expressions in log messages', async () => {
+    const k = kernels.get('-O0') as CKernel;
+    const logged: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => {
+      if (e.body.output.startsWith('walk:')) logged.push(e.body.output.trim());
+    });
+    await launchWith(dc, { image: k.image, symbols: [k.elf] }, () =>
+      dc.setBreakpointsRequest({
+        source: { path: k.source },
+        breakpoints: [
+          { line: k.line('/* walk body */'), condition: 'i == 1 && list->value == 2' },
+          { line: k.line('/* call add */'), logMessage: 'walk: total={total} node={*list} name={greeting}' },
+        ],
+      }),
+    );
+    assert.equal((await evaluate('i')).result, '1');
+    assert.deepEqual(logged, [`walk: total=0 node={value = 1, next = 0x${k.symbol('second').address.toString(16).padStart(8, '0')}} name=${(await evaluate('greeting')).result}`]);
+  });
+
   it('sets locals, globals, members and bit fields', async () => {
     const k = kernels.get('-O0') as CKernel;
     const st = await stopAtLine(k, '/* walk body */');
