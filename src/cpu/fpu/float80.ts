@@ -324,7 +324,7 @@ function unpackTo(se: number, hi: number, lo: number): void {
  * encoding (IE, indefinite), NaNs (propagated), denormals (DE; with DE
  * unmasked nothing more is done). Returns true when the result is decided.
  */
-function screen(
+export function screen(
   aSe: number, aHi: number, aLo: number, ka: number,
   bSe: number, bHi: number, bLo: number, kb: number, cw: number,
 ): boolean {
@@ -492,6 +492,19 @@ function normalizeOperand(se: number, hi: number, lo: number): void {
   normalizeWorking();
 }
 
+/** The difference of two 64-bit values a0:a1 - b0:b1 (modulo 2^64), into `difference`. */
+export const difference = { hi: 0, lo: 0 };
+export function subtract64(a0: number, a1: number, b0: number, b1: number): void {
+  let lo = a1 - b1;
+  let borrow = 0;
+  if (lo < 0) {
+    lo += 0x100000000;
+    borrow = 1;
+  }
+  difference.hi = (a0 - b0 - borrow) >>> 0;
+  difference.lo = lo;
+}
+
 /**
  * The 64-bit quotient of two normalized significands n >= d (n < 2d),
  * restoring division, with the remainder encoded into r2 as the rounding
@@ -502,14 +515,9 @@ function divideSignificands(n0: number, n1: number, d0: number, d1: number): voi
   for (let i = 0; i < 64; i++) {
     let bit = 0;
     if (t !== 0 || r0 > d0 || (r0 === d0 && r1 >= d1)) {
-      let s1 = r1 - d1;
-      let borrow = 0;
-      if (s1 < 0) {
-        s1 += 0x100000000;
-        borrow = 1;
-      }
-      r0 = (r0 - d0 - borrow) >>> 0;
-      r1 = s1;
+      subtract64(r0, r1, d0, d1);
+      r0 = difference.hi;
+      r1 = difference.lo;
       t = 0;
       bit = 1;
     }
@@ -589,13 +597,8 @@ function divideWithTop(top: number, n0: number, n1: number, d0: number, d1: numb
     return;
   }
   // The first quotient bit is 1: subtract d once, then continue on the 64-bit remainder.
-  let s1 = n1 - d1;
-  let borrow = 0;
-  if (s1 < 0) {
-    s1 += 0x100000000;
-    borrow = 1;
-  }
-  const s0 = (n0 - d0 - borrow) >>> 0;
+  subtract64(n0, n1, d0, d1);
+  const s0 = difference.hi, s1 = difference.lo;
   // Remaining value (s0:s1) < d; dividing (s0:s1)*2 by d gives the next 63 bits; emulate by dividing
   // with the quotient's top bit forced: compute 64 bits of (s0:s1)/d and shift in.
   divideSignificands(s0, s1, d0, d1);

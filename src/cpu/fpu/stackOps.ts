@@ -1,6 +1,7 @@
 // The D9 register forms that compute on the stack top (SDM vol. 2, the D9
 // opcode map): FNOP, FCHS, FABS, FTST, FXAM, the constants (FLD1 ... FLDZ,
-// rounded per RC from their exact values), FDECSTP/FINCSTP, FSQRT, FRNDINT.
+// rounded per RC from their exact values), FDECSTP/FINCSTP, FSQRT, FRNDINT,
+// FPREM/FPREM1, FSCALE and FXTRACT (./scaling.ts).
 // Instructions not implemented yet end the run with an internal error naming
 // them (the project's rule), never an approximation.
 
@@ -8,8 +9,9 @@ import type { Cpu } from '../cpu';
 import { testZero } from './arith';
 import { roundToIntegral } from './convert';
 import {
-  K_DENORMAL, K_INFINITY, K_NORMAL, K_QNAN, K_SNAN, K_ZERO, RC_UP, classify, out, sqrt,
+  IE, INDEFINITE_HI, INDEFINITE_SE, K_DENORMAL, K_INFINITY, K_NORMAL, K_QNAN, K_SNAN, K_ZERO, RC_UP, classify, out, sqrt,
 } from './float80';
+import { extract, extracted, remainder, remainderInfo, scale } from './scaling';
 import {
   commit, notePointers, pushWouldOverflow, stackOverflow, stackUnderflow, waiting,
 } from './unit';
@@ -86,6 +88,65 @@ function signOperation(f: X87, abs: boolean): void {
   f.sw &= ~SW_C1;
 }
 
+/** ST(0) and ST(1) both full; else a stack underflow with the masked indefinite in ST(0): false. */
+function twoOperands(f: X87): boolean {
+  out.flags = 0;
+  const p0 = f.top, p1 = f.phys(1);
+  if (((f.empty >> p0) & 1) === 0 && ((f.empty >> p1) & 1) === 0) return true;
+  stackUnderflow(f, p0);
+  return false;
+}
+
+/** FPREM / FPREM1: ST(0) = remainder of ST(0) / ST(1); C2 = partial, else C0 C3 C1 = the quotient's low bits. */
+function partialRemainder(f: X87, nearest: boolean): void {
+  if (!twoOperands(f)) {
+    f.sw &= ~SW_C2;
+    return;
+  }
+  const p0 = f.top, p1 = f.phys(1);
+  remainder(f.se[p0], f.hi[p0], f.lo[p0], f.se[p1], f.hi[p1], f.lo[p1], nearest, f.cw);
+  if (!commit(f, p0) || !remainderInfo.ordered) {
+    f.sw &= ~SW_C2;
+    return;
+  }
+  // A partial remainder sets C2 alone; a complete one the quotient's bits 2, 1, 0 in C0, C3, C1.
+  const q = remainderInfo.partial ? 0 : remainderInfo.quotient;
+  let cc = remainderInfo.partial ? SW_C2 : 0;
+  if (q & 4) cc |= SW_C0;
+  if (q & 2) cc |= SW_C3;
+  if (q & 1) cc |= SW_C1;
+  f.sw = (f.sw & ~(SW_C0 | SW_C1 | SW_C2 | SW_C3)) | cc;
+}
+
+/** FSCALE: ST(0) = ST(0) * 2^trunc(ST(1)). */
+function scaleByPowerOfTwo(f: X87): void {
+  if (!twoOperands(f)) return;
+  const p0 = f.top, p1 = f.phys(1);
+  scale(f.se[p0], f.hi[p0], f.lo[p0], f.se[p1], f.hi[p1], f.lo[p1], f.cw);
+  commit(f, p0);
+}
+
+/** FXTRACT: ST(0) becomes the exponent, then the significand is pushed. */
+function extractExponent(f: X87): void {
+  const p0 = f.top;
+  out.flags = 0;
+  if (((f.empty >> p0) & 1) !== 0) {
+    if (stackUnderflow(f, p0)) f.push(INDEFINITE_SE, INDEFINITE_HI, 0);
+    return;
+  }
+  if (pushWouldOverflow(f)) {
+    // Masked, both results are the indefinite: ST(0) is replaced before the push.
+    if ((f.cw & IE) !== 0) f.setPhys(p0, INDEFINITE_SE, INDEFINITE_HI, 0);
+    stackOverflow(f);
+    return;
+  }
+  extract(f.se[p0], f.hi[p0], f.lo[p0], f.cw);
+  const { expSe, expHi, expLo } = extracted;
+  if (!commit(f, p0)) return;
+  f.setPhys(p0, expSe, expHi, expLo);
+  f.push(out.se, out.hi, out.lo);
+}
+
 function notImplemented(cpu: Cpu, name: string): never {
   return cpu.unimplemented(`x87 ${name} is not implemented yet`);
 }
@@ -135,12 +196,26 @@ export function registerForms(cpu: Cpu): void {
     case 0xf1: return notImplemented(cpu, 'FYL2X');
     case 0xf2: return notImplemented(cpu, 'FPTAN');
     case 0xf3: return notImplemented(cpu, 'FPATAN');
-    case 0xf4: return notImplemented(cpu, 'FXTRACT');
-    case 0xf5: return notImplemented(cpu, 'FPREM1');
-    case 0xf8: return notImplemented(cpu, 'FPREM');
+    case 0xf4: {
+      const f = waiting(cpu);
+      notePointers(cpu, f, 0xd9);
+      extractExponent(f);
+      return;
+    }
+    case 0xf5: case 0xf8: {
+      const f = waiting(cpu);
+      notePointers(cpu, f, 0xd9);
+      partialRemainder(f, modrm === 0xf5);
+      return;
+    }
+    case 0xfd: {
+      const f = waiting(cpu);
+      notePointers(cpu, f, 0xd9);
+      scaleByPowerOfTwo(f);
+      return;
+    }
     case 0xf9: return notImplemented(cpu, 'FYL2XP1');
     case 0xfb: return notImplemented(cpu, 'FSINCOS');
-    case 0xfd: return notImplemented(cpu, 'FSCALE');
     case 0xfe: return notImplemented(cpu, 'FSIN');
     case 0xff: return notImplemented(cpu, 'FCOS');
     default: cpu.undefinedOpcode();

@@ -153,6 +153,33 @@ for (const reg of [0, 1, 4, 5, 6, 7]) {
 
 form('arithmetic st', 'fsqrt', (r) => caseOf(r, [0xd9, 0xfa], stack(r, 1, () => value(r))), POINTERS);
 form('arithmetic st', 'frndint', (r) => caseOf(r, [0xd9, 0xfc], stack(r, 1, () => integerish(r, 64))), POINTERS);
+/** A pair for FPREM/FPREM1/FSCALE: exponents near each other, 64 and more apart, or anything. */
+function remainderPair(r: Rng, scaleForm: boolean): F80[] {
+  const a = value(r);
+  if (scaleForm && r.bool(0.6)) {
+    const n = r.bool(0.5) ? r.range(-70, 70) : r.range(-40000, 40000);
+    const e = n === 0 ? 0 : 31 - Math.clz32(Math.abs(n));
+    const b: F80 = n === 0 ? [r.bool() ? 0x8000 : 0, 0, 0] : [(n < 0 ? 0x8000 : 0) | (16383 + e), (Math.abs(n) << (31 - e)) >>> 0 | (r.bool() ? r.int(1 << Math.max(0, 30 - e)) : 0), 0];
+    return [a, b];
+  }
+  if (r.bool(0.5) || (a[0] & 0x7fff) === 0 || (a[0] & 0x7fff) === 0x7fff) return [a, value(r)];
+  const b: F80 = [(r.bool() ? 0x8000 : 0) | Math.max(1, (a[0] & 0x7fff) - r.pick([r.range(-2, 70), r.range(60, 200), r.range(0, 20000)])),
+    (0x80000000 | r.u32()) >>> 0, r.bool(0.3) ? 0 : r.u32()];
+  return [a, b];
+}
+
+form('arithmetic st', 'fprem', (r) => caseOf(r, [0xd9, 0xf8], stack(r, 2, (k) => (k < 2 ? remainderPairCache(r, k, false) : value(r)))), POINTERS);
+form('arithmetic st', 'fprem1', (r) => caseOf(r, [0xd9, 0xf5], stack(r, 2, (k) => (k < 2 ? remainderPairCache(r, k, false) : value(r)))), POINTERS);
+form('arithmetic st', 'fscale', (r) => caseOf(r, [0xd9, 0xfd], stack(r, 2, (k) => (k < 2 ? remainderPairCache(r, k, true) : value(r)))), POINTERS);
+form('arithmetic st', 'fxtract', (r) => caseOf(r, [0xd9, 0xf4], stack(r, 1, () => value(r))), POINTERS);
+
+let pairCache: F80[] = [];
+/** Operand k of a pair drawn at k = 0. */
+function remainderPairCache(r: Rng, k: number, scaleForm: boolean): F80 {
+  if (k === 0) pairCache = remainderPair(r, scaleForm);
+  return pairCache[k];
+}
+
 form('arithmetic st', 'fchs', (r) => caseOf(r, [0xd9, 0xe0], stack(r, 1, () => value(r))), POINTERS);
 form('arithmetic st', 'fabs', (r) => caseOf(r, [0xd9, 0xe1], stack(r, 1, () => value(r))), POINTERS);
 

@@ -137,7 +137,7 @@ describe('x87 in the core', () => {
   });
 
   it('ends the run with an internal error naming the bytes for x87 instructions not implemented yet', () => {
-    for (const bytes of ['d9 f0', 'd9 f1', 'd9 f2', 'd9 f3', 'd9 f4', 'd9 f5', 'd9 f8', 'd9 f9', 'd9 fb', 'd9 fd', 'd9 fe', 'd9 ff']) {
+    for (const bytes of ['d9 f0', 'd9 f1', 'd9 f2', 'd9 f3', 'd9 f9', 'd9 fb', 'd9 fe', 'd9 ff']) {
       const m = createTestCpu(`db e3 d9 e8 ${bytes} f4`, NO_IO);
       assert.equal(m.cpu.run(100), StopReason.InternalError, bytes);
       assert.match(m.cpu.internalError?.message ?? '', /^x87 F[A-Z0-9]+ is not implemented yet$/);
