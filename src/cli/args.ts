@@ -12,6 +12,10 @@ import { initrdList } from '../vmm/hostImages';
 export const EXIT_BAD_INPUT = 2;
 /** HLT with interrupts enabled, but every interrupt source is masked: the guest can never wake. */
 export const EXIT_UNWAKEABLE = 4;
+/** An output's reader went away (EPIPE: `vmexit run … | head`): the run ends quietly. */
+export const EXIT_OUTPUT_CLOSED = 6;
+/** Writing an output failed (a full disk, an I/O error): one line names the output and the file. */
+export const EXIT_OUTPUT_ERROR = 8;
 export const EXIT_TIMEOUT = 124;
 export const EXIT_INTERNAL_ERROR = 125;
 export const EXIT_TRIPLE_FAULT = 126;
@@ -94,7 +98,8 @@ options:
 exit status: the guest's isa-debug-exit status ((value << 1) | 1, port F4h);
 0 on --until or when the guest halts with interrupts disabled; 2 bad input;
 4 the guest halted with interrupts enabled but every interrupt source is
-masked (nothing can wake it); 124 on timeout; 125 internal error (an
+masked (nothing can wake it); 6 an output's reader went away (a closed
+pipe); 8 an output could not be written (a full disk); 124 on timeout; 125 internal error (an
 instruction vmexit does not implement); 126 triple fault.`;
 
 /** One option of `vmexit run`: a flag, or an option whose value a rule of src/vmm/optionRules.ts checks. */

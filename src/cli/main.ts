@@ -1,13 +1,14 @@
 // `vmexit run`: boots a guest headless in a terminal, serial on stdio, exit
-// status from the guest. The same PcMachine the debug adapter drives.
+// status from the guest. The same PcMachine the debug adapter drives. The
+// guest's outputs and what ends a run when they fail are in output.ts.
 
-import * as fs from 'node:fs';
 import {
-  EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, EXIT_TIMEOUT, EXIT_TRIPLE_FAULT, EXIT_UNWAKEABLE, OutputTarget, RunOptions, USAGE, UserError,
+  EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, EXIT_OUTPUT_CLOSED, EXIT_OUTPUT_ERROR, EXIT_TIMEOUT, EXIT_TRIPLE_FAULT, EXIT_UNWAKEABLE, OutputTarget, RunOptions, USAGE, UserError,
   parseRunArgs,
 } from './args';
 import { openDisks, persistDisks } from './images';
 import { Tracer } from './trace';
+import { GuestOutput, StandardOutput, describeFailure } from './output';
 import { MachineEvent, PcMachine, hex } from '../vmm/pc';
 import { assertNever } from '../vmm/exit';
 import { oneLine } from '../vmm/optionRules';
@@ -15,24 +16,26 @@ import { oneLine } from '../vmm/optionRules';
 const VERSION = '0.1.0';
 /** Instructions per slice between looks at the wall clock, stdin and --until (~10 ms of guest code). */
 const SLICE = 1_000_000;
+/** With --trace, outputs are written once this much has collected (a write per instruction would crawl). */
+const TRACE_FLUSH_BYTES = 1 << 16;
 
-type Sink = ((byte: number) => void) | null;
+/** The run's outputs on standard output share its failure and its back-pressure. */
+const stdout = new StandardOutput();
+/** When the process gives up waiting for a stalled standard output at the end (ms since the epoch): --timeout plus a grace second. */
+let stdoutDeadline = Infinity;
 
-function openSink(target: OutputTarget, what: string): { sink: Sink; close: () => void } {
+function openOutput(target: OutputTarget, name: string): GuestOutput | null {
   switch (target.kind) {
     case 'none':
-      return { sink: null, close: () => {} };
+      return null;
     case 'stdio':
-      return { sink: (b) => process.stdout.write(Uint8Array.of(b)), close: () => {} };
-    case 'file': {
-      let fd: number;
+      return new GuestOutput(name, { kind: 'stdout', stdout });
+    case 'file':
       try {
-        fd = fs.openSync(target.path, 'w');
+        return new GuestOutput(name, { kind: 'file', path: target.path });
       } catch (e) {
-        throw new UserError(`cannot open ${what} output '${target.path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+        throw new UserError(`cannot open ${name} '${target.path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       }
-      return { sink: (b) => fs.writeSync(fd, Uint8Array.of(b)), close: () => fs.closeSync(fd) };
-    }
   }
 }
 
@@ -51,8 +54,8 @@ function pause(ms: number): Promise<void> {
 
 async function run(options: RunOptions): Promise<number> {
   const disks = openDisks(options);
-  const serial = openSink(options.serial, 'serial');
-  const debugcon = openSink(options.debugcon, 'debugcon');
+  const serial = openOutput(options.serial, 'serial output');
+  const debugcon = openOutput(options.debugcon, 'debugcon output');
   const until = options.until;
   let serialText = '';
   let untilSeen = false;
@@ -68,7 +71,7 @@ async function run(options: RunOptions): Promise<number> {
     realtime: options.realtime,
     hostTime: options.hostTime,
     onSerialOutput: (b) => {
-      serial.sink?.(b);
+      serial?.push(b);
       if (until !== null && !untilSeen) {
         serialText = (serialText + String.fromCharCode(b)).slice(-until.length * 2 - 64);
         if (serialText.includes(until)) {
@@ -77,7 +80,7 @@ async function run(options: RunOptions): Promise<number> {
         }
       }
     },
-    onDebugconOutput: (b) => debugcon.sink?.(b),
+    onDebugconOutput: (b) => debugcon?.push(b),
     onFirmwareMessage: (text) => process.stderr.write(`vmexit: ${text}\n`),
   });
 
@@ -100,7 +103,9 @@ async function run(options: RunOptions): Promise<number> {
   }
 
   const tracer = options.trace ? new Tracer(options.trace, machine) : null;
+  const outputs = [serial, debugcon, tracer?.output ?? null].filter((o): o is GuestOutput => o !== null);
   const deadline = options.timeoutSeconds === null ? Infinity : Date.now() + options.timeoutSeconds * 1000;
+  stdoutDeadline = deadline + 1000;
   let status: number;
   try {
     status = await loop();
@@ -111,16 +116,28 @@ async function run(options: RunOptions): Promise<number> {
       process.stdin.pause();
       process.stdin.removeAllListeners('data');
     }
-    serial.close();
-    debugcon.close();
+    for (const o of outputs) o.close();
   }
-  if (options.screen) process.stdout.write(formatScreen(machine.textScreen()));
+  if (options.screen) stdout.write(formatScreen(machine.textScreen()));
   if (options.persist) persistDisks(disks);
-  return status;
+  return outputEnd() ?? status;
+
+  /** The status for an output that failed (one line on stderr) or closed (quietly), or null. */
+  function outputEnd(): number | null {
+    const failure = outputs.map((o) => o.failure).find((f) => f !== null) ?? stdout.failure;
+    if (!failure) return null;
+    if (failure.kind === 'closed') return EXIT_OUTPUT_CLOSED;
+    process.stderr.write(`vmexit: ${describeFailure(failure)}\n`);
+    return EXIT_OUTPUT_ERROR;
+  }
 
   async function loop(): Promise<number> {
     for (;;) {
       const event: MachineEvent = tracer ? tracer.step() : machine.run(SLICE);
+      // Traced, each step is one instruction: write in larger pieces.
+      for (const o of outputs) o.flush(tracer ? TRACE_FLUSH_BYTES : 0);
+      // A closed or failed output ends the run (the status is decided once the outputs are closed).
+      if (outputs.some((o) => o.failure !== null)) return 0;
       switch (event.kind) {
         case 'exit':
           return event.status;
@@ -160,6 +177,8 @@ async function run(options: RunOptions): Promise<number> {
         process.stderr.write(`vmexit: timeout after ${options.timeoutSeconds} s\n`);
         return EXIT_TIMEOUT;
       }
+      // Back-pressure: a pipe that does not keep up holds the guest (its time is virtual: it sees nothing).
+      if (stdout.full) await stdout.drained(deadline);
       // Let stdin and timers in between slices.
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -193,9 +212,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (status) => {
-      // exitCode rather than exit(): stdout may be a pipe still draining.
-      process.exitCode = status;
+    async (status) => {
+      // Let a pipe take what is queued (a stalled one no longer than --timeout allows), then leave.
+      await stdout.drained(stdoutDeadline);
+      process.exit(status);
     },
     (e: unknown) => {
       process.stderr.write(`vmexit: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -1,22 +1,22 @@
 // --trace: one line per instruction: CS:IP, the bytes, NASM-syntax
 // disassembly (iced-x86) and the registers the instruction changed.
 
-import * as fs from 'node:fs';
 import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from 'iced-x86';
 import { UserError } from './args';
+import { GuestOutput } from './output';
 import { MachineEvent, PcMachine, hex } from '../vmm/pc';
 
 const REGISTERS = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eflags'] as const;
 const SEGMENTS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
 
 export class Tracer {
-  private readonly fd: number;
+  /** The trace file; the run loop flushes it between steps and reports a write error. */
+  readonly output: GuestOutput;
   private readonly formatter = new Formatter(FormatterSyntax.Nasm);
-  private buffer: string[] = [];
 
   constructor(path: string, private readonly machine: PcMachine) {
     try {
-      this.fd = fs.openSync(path, 'w');
+      this.output = new GuestOutput('trace', { kind: 'file', path });
     } catch (e) {
       throw new UserError(`cannot open trace file '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
@@ -48,20 +48,12 @@ export class Tracer {
     if (sBefore.cr0 !== sAfter.cr0) changes.push(`cr0=${hex(sAfter.cr0, 8)}`);
     const where = `${hex(sBefore.cs.selector, 4)}:${hex(before.eip, bitness === 32 ? 8 : 4)}`;
     const shown = bytes.slice(0, Math.max(1, length)).map((b) => hex(b, 2)).join('');
-    this.buffer.push(`${where}  ${shown.padEnd(20)} ${text.padEnd(32)} ${changes.join(' ')}`.trimEnd());
-    if (this.buffer.length >= 4096) this.flush();
+    this.output.pushText(`${`${where}  ${shown.padEnd(20)} ${text.padEnd(32)} ${changes.join(' ')}`.trimEnd()}\n`);
     return event;
   }
 
-  private flush(): void {
-    if (this.buffer.length === 0) return;
-    fs.writeSync(this.fd, `${this.buffer.join('\n')}\n`);
-    this.buffer = [];
-  }
-
   close(): void {
-    this.flush();
+    this.output.close();
     this.formatter.free();
-    fs.closeSync(this.fd);
   }
 }
