@@ -782,7 +782,12 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     try {
       let place: GuestAddress;
       let size = args.bytes ?? 2;
-      if (args.asAddress) place = evaluator.address(args.name);
+      // A C object (a variable in the Variables view, or a C expression): its memory and its size.
+      const cObject = args.asAddress ? undefined : this.cObjectAt(rt, args);
+      if (cObject) {
+        place = { space: 'linear', address: cObject.address };
+        size = args.bytes ?? cObject.size;
+      } else if (args.asAddress) place = evaluator.address(args.name);
       else {
         const v = evaluator.evaluate(args.name);
         if (!v.place) throw new Error('not a memory operand (use [address] or a memory reference)');
@@ -801,6 +806,28 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       response.body = { dataId: null, description: clientMessage(e, 'dataBreakpointInfo') };
     }
     this.sendResponse(response);
+  }
+
+  /**
+   * The memory of a C object a data breakpoint is asked for: a node of the
+   * Variables view (by reference and name) or a C expression in the frame;
+   * undefined when the name is no C object (NASM syntax then); throws when
+   * it is one that has no memory (in a register, optimized out).
+   */
+  private cObjectAt(rt: VmexitRuntime, args: DebugProtocol.DataBreakpointInfoArguments): { address: number; size: number } | undefined {
+    if (rt.state !== 'stopped') return undefined;
+    let expression = args.name;
+    if (args.variablesReference !== undefined) {
+      const node = this.variables.children(args.variablesReference)?.nodes.find((n) => n.name === args.name);
+      if (node?.dataSize !== undefined && node.memoryReference) return { address: Number(node.memoryReference), size: node.dataSize };
+      expression = node?.evaluateName ?? args.name;
+    }
+    const c = this.cFrame(rt, args.frameId);
+    const v = c && evaluateC(expression, c);
+    if (!c || !v) return undefined;
+    const node = c.values.node(args.name, v);
+    if (node.dataSize === undefined || !node.memoryReference) throw new Error(`'${args.name}' is not in memory (a register, a computed or an optimized-out value)`);
+    return { address: Number(node.memoryReference), size: node.dataSize };
   }
 
   /** Why a watchpoint on this range could never fire (not readable guest memory now), or null when it is fine. */

@@ -281,7 +281,10 @@ export class CValueView {
     const t = strip(v.type);
     const node: StateNode = { name, value: this.format(v), type: typeName(v.type) };
     if (evaluateName) node.evaluateName = evaluateName;
-    if (v.place.kind === 'memory') node.memoryReference = `0x${this.host.linear(v.place.address).toString(16).padStart(8, '0')}`;
+    if (v.place.kind === 'memory') {
+      node.memoryReference = `0x${this.host.linear(v.place.address).toString(16).padStart(8, '0')}`;
+      node.dataSize = v.bits ? Math.ceil((v.bits.shift + v.bits.size) / 8) : sizeOf(v.type);
+    }
     const sub = (expr: string): string | undefined => (evaluateName ? expr : undefined);
     const paren = evaluateName && /[^\w.[\]]/.test(evaluateName) ? `(${evaluateName})` : evaluateName;
     if (t.kind === 'struct' || t.kind === 'union') {

@@ -21,6 +21,8 @@ export interface StateNode {
   evaluateName?: string;
   /** Parse and store a new value (throws with a message); returns the node's new value text. */
   set?: (value: number) => void;
+  /** The bytes a data breakpoint on this node watches at its memoryReference (a C object's size). */
+  dataSize?: number;
 }
 
 export function hex(value: number, digits: number): string {

@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildCKernel, type CKernel } from './cKernel';
-import { adapterHooks, frames, launchWith } from './dapHarness';
+import { adapterHooks, frames, launchWith, startClient } from './dapHarness';
 
 /** gcc 12 writes DWARF 5 by default; DWARF 4 has .debug_loc and .debug_ranges, DWARF 3 bit fields by DW_AT_bit_offset. */
 const BUILDS = ['-O0', '-O1', '-O2', '-O2 -gdwarf-4', '-O0 -gdwarf-3'];
@@ -191,6 +191,32 @@ describe('debug adapter: C variables, types and values', function () {
     );
     assert.equal((await evaluate('i')).result, '1');
     assert.deepEqual(logged, [`walk: total=0 node={value = 1, next = 0x${k.symbol('second').address.toString(16).padStart(8, '0')}} name=${(await evaluate('greeting')).result}`]);
+  });
+
+  it('sets data breakpoints on C variables: from the Variables view and from C expressions', async () => {
+    const k = kernels.get('-O0') as CKernel;
+    const st = await stopAtLine(k, '/* walk body */');
+    const globals = (await scopes(st[0].id)).get('Globals') ?? 0;
+    const info = await dc.dataBreakpointInfoRequest({ variablesReference: globals, name: 'counter' });
+    assert.equal(info.body.dataId, `linear:${k.symbol('counter').address}:4`, info.body.description);
+    const member = await dc.dataBreakpointInfoRequest({ name: 'first.next' });
+    assert.equal(member.body.dataId, `linear:${k.symbol('first').address + 4}:4`, member.body.description);
+    const bits = await dc.dataBreakpointInfoRequest({ name: 'status.mode' });
+    assert.equal(bits.body.dataId, `linear:${k.symbol('status').address}:1`, 'a bit field watches the bytes holding it');
+    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId as string, accessType: 'write' }] });
+    const hit = await Promise.all([dc.continueRequest({ threadId: 1 }), dc.waitForEvent('stopped')]).then(([, e]) => e as DebugProtocol.StoppedEvent);
+    assert.equal(hit.body.reason, 'data breakpoint');
+    assert.equal((await evaluate('counter')).result, '8', 'stopped after add wrote counter (7 + 0 + 1)');
+    assert.match((await frames(dc))[0].name, /^add/);
+    // A variable in a register has no memory to watch.
+    await dc.stop();
+    dc = await startClient();
+    const o2 = kernels.get('-O2') as CKernel;
+    const st2 = await stopAtLine(o2, '/* call add */');
+    const locals = (await scopes(st2[0].id)).get('Locals') ?? 0;
+    const reg = await dc.dataBreakpointInfoRequest({ variablesReference: locals, name: 'i' });
+    assert.equal(reg.body.dataId, null);
+    assert.match(reg.body.description, /not in memory/);
   });
 
   it('sets locals, globals, members and bit fields', async () => {
