@@ -325,6 +325,10 @@ export class Cpu extends MemoryAccess {
       nmiPending: this.nmiPending, nmiBlocked: this.nmiBlocked,
       a20: this.a20Mask === -1, interruptShadow: this.shadowAt === this.retired(),
       instructions: this.retired(), tsc: this.tscOffset, dr: Array.from(this.dr, (v) => v >>> 0),
+      msrs: {
+        sysenterCs: this.sysenterCs >>> 0, sysenterEsp: this.sysenterEsp >>> 0, sysenterEip: this.sysenterEip >>> 0,
+        pat: [this.patLo >>> 0, this.patHi >>> 0],
+      },
       fpu: this.fpu.getState(),
     };
   }
@@ -342,6 +346,12 @@ export class Cpu extends MemoryAccess {
     this.shadowAt = state.interruptShadow ? state.instructions : -1;
     this.tscOffset = state.tsc;
     for (let i = 0; i < 8; i++) this.dr[i] = state.dr[i] | 0;
+    const m = state.msrs;
+    this.sysenterCs = m ? m.sysenterCs | 0 : 0;
+    this.sysenterEsp = m ? m.sysenterEsp | 0 : 0;
+    this.sysenterEip = m ? m.sysenterEip | 0 : 0;
+    this.patLo = m ? m.pat[0] | 0 : PAT_DEFAULT;
+    this.patHi = m ? m.pat[1] | 0 : PAT_DEFAULT;
     if (state.fpu) this.fpu.setState(state.fpu);
     else this.fpu.reset();
   }

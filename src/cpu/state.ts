@@ -146,6 +146,14 @@ export interface FpuState {
   lastDs: number;
 }
 
+/** SYSENTER_CS/ESP/EIP and IA32_PAT (low and high dwords), as unsigned dwords. */
+export interface MsrState {
+  sysenterCs: number;
+  sysenterEsp: number;
+  sysenterEip: number;
+  pat: [number, number];
+}
+
 /** Everything `Cpu.saveState` returns: plain and JSON-serialisable. */
 export interface CpuState {
   regs: Regs;
@@ -160,6 +168,8 @@ export interface CpuState {
   instructions: number;
   tsc: number;
   dr: number[];
+  /** The MSRs not in sregs (absent in snapshots made before they were saved: then as after RESET). */
+  msrs?: MsrState;
   /** The x87 state (absent in snapshots made before the FPU existed: then as after RESET). */
   fpu?: FpuState;
 }

@@ -332,6 +332,15 @@ function setUp(o: StreamOptions, stats: StreamStats): { driver: Driver; rom: Uin
   const vm = newFuzzVm(o.mode, rom, code, cr4Pse);
   const driver = new Driver(vm, o.mode, starts, new Rng(r.next32()), stats);
   driver.vcpu.setRegs(randomRegs(r, o.mode, codeEip(o.mode, 0)));
+  // Random MSRs too, so the snapshot round trip has something to keep.
+  const patType = () => BigInt(r.pick([0, 1, 4, 5, 6, 7]));
+  let pat = 0n;
+  for (let i = 0; i < 8; i++) pat |= patType() << BigInt(8 * i);
+  const msrs: [number, bigint][] = [[0x174, BigInt(r.next32())], [0x175, BigInt(r.next32())], [0x176, BigInt(r.next32())],
+    [0x277, pat], [0x10, BigInt(r.next32()) * 256n]];
+  for (const [msr, value] of msrs) {
+    if (!driver.vcpu.setMsr(msr, value)) throw new Error(`setMsr(${msr.toString(16)}h, ${value}) refused`);
+  }
   return { driver, rom };
 }
 

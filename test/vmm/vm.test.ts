@@ -162,6 +162,16 @@ describe('VMM API', () => {
     assert.equal(Buffer.from(vm.memory.ram).toString('base64'), firstRam);
   });
 
+  it('a snapshot keeps the SYSENTER MSRs and IA32_PAT', () => {
+    const vm = vmWithCode([0xf4]);
+    const v = vm.vcpus[0];
+    assert.ok(v.setMsr(0x174, 0x08n) && v.setMsr(0x175, 0x9000n) && v.setMsr(0x176, 0xc0001000n));
+    assert.ok(v.setMsr(0x277, 0x0006040500070106n));
+    const restored = new Vm({ memoryBytes: 2 << 20 });
+    restored.loadState(JSON.parse(JSON.stringify(vm.saveState())));
+    for (const msr of [0x174, 0x175, 0x176, 0x277]) assert.equal(restored.vcpus[0].getMsr(msr), v.getMsr(msr), `MSR ${msr.toString(16)}h`);
+  });
+
   it('a snapshot taken between an in exit and its re-executed IN keeps the answer (found by the fuzzer)', () => {
     // mov dx, 0ABCh ; in ax, dx ; hlt
     const vm = vmWithCode([0xba, 0xbc, 0x0a, 0xed, 0xf4]);
