@@ -9,6 +9,9 @@ import { MachineEvent, PcMachine, hex } from '../vmm/pc';
 const REGISTERS = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eflags'] as const;
 const SEGMENTS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
 
+/** Guest time (in instructions) a halted CPU may sleep per step before the run loop gets control back. */
+const SLEEP_BUDGET = 1_000_000;
+
 export class Tracer {
   /** The trace file; the run loop flushes it between steps and reports a write error. */
   readonly output: GuestOutput;
@@ -22,9 +25,13 @@ export class Tracer {
     }
   }
 
-  /** Execute one instruction (or take one interrupt) and log it. */
+  /** Execute one instruction (or take one interrupt) and log it; a halted CPU first sleeps (unlogged) until it wakes. */
   step(): MachineEvent {
     const vcpu = this.machine.vcpu;
+    if (vcpu.state === 'halted') {
+      const waited = this.machine.waitWhileHalted(SLEEP_BUDGET);
+      if (waited) return waited;
+    }
     const before = vcpu.getRegs();
     const sBefore = vcpu.getSregs();
     const linear = (sBefore.cs.base + before.eip) >>> 0;

@@ -259,6 +259,24 @@ export class PcMachine {
     }
   }
 
+  /**
+   * While vCPU `index` is halted, let guest time pass (timers fire, the
+   * budget counting as in run) without executing an instruction: null as
+   * soon as it can run again, else the event that ended the wait (`budget`,
+   * `idle`, `unwakeable`, a stop). For a tracer, which steps one instruction
+   * at a time and has nothing to log while the CPU sleeps.
+   */
+  waitWhileHalted(budget: number, index = 0): MachineEvent | null {
+    const vcpu = this.vm.vcpus[index];
+    const endNs = this.vm.clock.now() + budget * NS_PER_INSTRUCTION;
+    while (!vcpu.runnable) {
+      if (this.budgetLeft(endNs) <= 0) return { kind: 'budget' };
+      const event = this.idleAll([vcpu], endNs);
+      if (event) return event;
+    }
+    return null;
+  }
+
   /** The next runnable vCPU of `scheduled` (all of them: in round-robin order), or null when none can run. */
   private pickRunnable(scheduled: readonly Vcpu[]): Vcpu | null {
     if (scheduled.length === 1) return scheduled[0].runnable ? scheduled[0] : null;

@@ -6,15 +6,25 @@
 // timer still wakes as before.
 
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { assemble } from '../guests/harness';
 import { assertOneLineError, ensureCliBuilt, runCli, show } from './cliHarness';
 
 describe('CLI: a halted guest', function () {
   this.timeout(120_000);
 
+  let tmp: string;
+
   before(function () {
     this.timeout(300_000);
     ensureCliBuilt();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vmexit-halt-'));
+  });
+
+  after(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   for (const cpus of ['1', '2']) {
@@ -33,6 +43,16 @@ describe('CLI: a halted guest', function () {
       assertOneLineError(r, /timeout after 1 s/);
     });
   }
+
+  it('--trace: a guest nothing can wake is status 4 too; one that waits for its timer logs instructions, not the sleep', async () => {
+    const dead = await runCli(['run', '--trace', path.join(tmp, 'masked.trace'), assemble('masked')], { timeoutMs: 30_000 });
+    assert.equal(dead.status, 4, show(dead));
+    const waits = await runCli(['run', '--trace', path.join(tmp, 'wait.trace'), assemble('wait')], { timeoutMs: 60_000 });
+    assert.equal(waits.status, 1, show(waits));
+    // One second of guest time asleep in HLT: a line per instruction, not one per 10 ns slept.
+    const lines = fs.readFileSync(path.join(tmp, 'wait.trace'), 'utf8').split('\n').length;
+    assert.ok(lines < 100_000, `${lines} trace lines`);
+  });
 
   it('an idle guest waiting for its timer (IRQ0 open) still wakes: status 1', async () => {
     const r = await runCli(['run', assemble('masked', { OPEN_IRQ0: true })]);
