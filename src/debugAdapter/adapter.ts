@@ -13,6 +13,7 @@ import { CFrame } from './cVariables';
 import { Evaluator, GuestAddress, NasmEvaluator } from './nasmEvaluator';
 import { LaunchError, parseLaunchArguments } from './launchConfig';
 import { generalRegisters, hex, segmentRegisters, StateNode, systemRegisters } from './registerView';
+import { fpuNodes } from './fpuView';
 import { OutputChannel, RuntimeListener, VmexitRuntime } from './runtime';
 import type { StopReport } from './stopReasons';
 import { TableSymbols, SymbolService } from './symbolService';
@@ -427,6 +428,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
           { name: 'Segments', variablesReference: v.scope('Segments', vcpu, () => segmentRegisters(rt)), expensive: false },
           { name: 'System', variablesReference: v.scope('System', vcpu, () => systemRegisters(rt)), expensive: false },
           { name: 'Devices', variablesReference: v.scope('Devices', vcpu, () => deviceNodes(rt)), expensive: false },
+          { name: 'FPU', variablesReference: v.scope('FPU', vcpu, () => fpuNodes(rt)), expensive: false },
         ],
       };
     });

@@ -124,6 +124,16 @@ describe('debug adapter: state views and vmexit requests', function () {
     await assert.rejects(dc.exceptionInfoRequest({ threadId: 1 }), /did not stop for an exception/);
   });
 
+  it('shows the x87 in the FPU scope and edits its control word', async () => {
+    const g = assemble(work, 'pmode');
+    await launchWith(dc, { image: g.bin, stopOnEntry: 'bootsector' });
+    const fpu = await children(dc, await scope(dc, 'FPU'));
+    assert.deepEqual(fpu.filter((v) => /^st[0-7]$/.test(v.name)).map((v) => v.value), Array(8).fill('empty (0)'), 'power-on: all empty, +0');
+    assert.equal(named(fpu, 'fcw').value, '0x0040 [masked none; 24-bit (single); round to nearest]', 'the power-on control word');
+    await dc.setVariableRequest({ variablesReference: await scope(dc, 'FPU'), name: 'fcw', value: '0x37f' });
+    assert.match(named(await children(dc, await scope(dc, 'FPU')), 'fcw').value, /^0x037F \[masked IM DM ZM OM UM PM; 64-bit \(extended\)/);
+  });
+
   it('shows the PIC, PIT, RTC and UART in the Devices scope', async () => {
     const g = assemble(work, 'pmode');
     await launchWith(dc, { image: g.bin, stopOnEntry: 'bootsector' });
