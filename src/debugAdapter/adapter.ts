@@ -7,7 +7,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Bitness, decodeBackward, decodeForward, DecodedInstruction } from './disassembler';
 import { EXCEPTION_FILTERS, toExceptionFilters } from './exceptionFilters';
 import { Frame, returnsHere } from './frames';
-import { unwindFrames } from './cFrames';
+import { expandInlined, unwindFrames } from './cFrames';
 import { conditionC, evaluateC } from './cExpression';
 import { CFrame } from './cVariables';
 import { Evaluator, GuestAddress, NasmEvaluator } from './nasmEvaluator';
@@ -205,7 +205,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     // Conditions and log messages take C expressions over the current frame's variables first, then NASM
     // syntax (the frame is unwound afresh at each hit: the guest has run since the last stop).
     const hereC = (): CFrame | undefined => {
-      const top = unwindFrames(runtime, this.symbols, 1)[0];
+      const top = expandInlined(unwindFrames(runtime, this.symbols, 1), this.symbols)[0];
       return top ? new CFrame(runtime, this.symbols, top, true) : undefined;
     };
     runtime.expressions = {
@@ -348,6 +348,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   }
 
   private frameName(frame: Frame): string {
+    if (frame.inline?.inlined) return `${frame.inline.name} [inlined] ${this.frameName({ ...frame, inline: undefined }).replace(/^\S+ (?=[0-9A-F]{4}:)/, '')}`;
     const digits = frame.bitness === 16 ? 4 : 8;
     const where = `${frame.cs.toString(16).toUpperCase().padStart(4, '0')}:${frame.offset.toString(16).toUpperCase().padStart(digits, '0')}`;
     // A caller frame is named by the code of its call (the byte before the return address), so a call
@@ -372,7 +373,10 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       const count = args.levels && args.levels > 0 ? args.levels : frames.length;
       const stackFrames = frames.slice(start, start + count).map((f, i): DebugProtocol.StackFrame => {
         // A caller frame shows the line of its call (the return address's line is the one after it).
-        const place = this.symbols.addressToLine(returnsHere(f) ? f.linear - 1 : f.linear);
+        const looked = this.symbols.addressToLine(returnsHere(f) ? f.linear - 1 : f.linear);
+        // A function around inlined code is on the line of the inlined call.
+        const call = f.inline?.call;
+        const place = call ? { path: call.path ?? looked?.path ?? '', line: call.line } : looked;
         const frame: DebugProtocol.StackFrame = {
           id: vcpu * FRAMES_PER_THREAD + start + i,
           name: this.frameName(f),
@@ -392,7 +396,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   private stackOf(rt: VmexitRuntime, vcpu: number): Frame[] {
     rt.focusOn(vcpu);
     let frames = this.stacks.get(vcpu);
-    if (!frames) this.stacks.set(vcpu, (frames = unwindFrames(rt, this.symbols)));
+    if (!frames) this.stacks.set(vcpu, (frames = expandInlined(unwindFrames(rt, this.symbols), this.symbols)));
     return frames;
   }
 
@@ -400,8 +404,10 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   private cFrame(rt: VmexitRuntime, frameId: number | undefined): CFrame | undefined {
     const vcpu = frameId === undefined ? rt.focus : vcpuOfFrame(frameId);
     const index = frameId === undefined ? 0 : frameId % FRAMES_PER_THREAD;
-    const frame = this.stackOf(rt, vcpu)[index];
-    return frame ? new CFrame(rt, this.symbols, frame, index === 0) : undefined;
+    const stack = this.stackOf(rt, vcpu);
+    const frame = stack[index];
+    // Frames of inlined code share the current machine frame (and its live registers).
+    return frame ? new CFrame(rt, this.symbols, frame, frame.registers === stack[0].registers && frame.linear === stack[0].linear) : undefined;
   }
 
   /** The scopes of a frame's vCPU (the registers are the vCPU's, whichever frame of its stack). */

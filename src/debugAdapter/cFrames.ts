@@ -12,7 +12,8 @@
 // 32-bit code for now: 64-bit registers reach the adapter with long mode
 // (the CFI and DWARF code below is width-independent).
 
-import { walkFrames, type Frame } from './frames';
+import { returnsHere, walkFrames, type Frame } from './frames';
+import { DW_AT } from './symbols/dwarfInfo';
 import type { VmexitRuntime } from './runtime';
 import type { SymbolService } from './symbolService';
 import { unwindStep, type FrameRegisters } from './symbols/cfi';
@@ -65,4 +66,35 @@ export function unwindFrames(rt: VmexitRuntime, symbols: SymbolService, limit = 
     frames.push({ linear: (cs.base + ret) >>> 0, cs: cs.selector, offset: ret >>> 0, bitness: 32, via: 'call', registers: regs });
   }
   return frames;
+}
+
+/**
+ * Each frame whose address is in code inlined into its function, as one
+ * frame per inlined subroutine (innermost first, on the address's line),
+ * then the function's (on the line of the outermost inlined call), as
+ * debuggers show inlined calls. Frames without inlined code stay as they are.
+ */
+export function expandInlined(frames: Frame[], symbols: SymbolService): Frame[] {
+  const out: Frame[] = [];
+  for (const frame of frames) {
+    const at = returnsHere(frame) ? frame.linear - 1 : frame.linear;
+    const program = symbols.programAt(at);
+    const info = program?.hasInfo ? program.info : undefined;
+    const pc = at - (program?.bias ?? 0);
+    const fn = info?.functionAt(pc);
+    const chain = fn && info ? info.inlinedAt(fn, pc) : [];
+    if (!program || !info || !fn || chain.length === 0) {
+      out.push(frame);
+      continue;
+    }
+    const scopes = [...chain, fn];
+    scopes.forEach((scope, k) => {
+      const inlinedCall = k > 0 ? chain[k - 1] : undefined;
+      const line = inlinedCall ? info.number(inlinedCall, DW_AT.callLine) : undefined;
+      const file = inlinedCall ? info.number(inlinedCall, DW_AT.callFile) : undefined;
+      const call = line !== undefined ? { line, ...(file !== undefined ? { path: program.fileName(inlinedCall!.unit, file) } : {}) } : undefined;
+      out.push({ ...frame, inline: { scope: scope.offset, name: info.name(scope) ?? '?', inlined: scope !== fn, ...(call ? { call } : {}) } });
+    });
+  }
+  return out;
 }

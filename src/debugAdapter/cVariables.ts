@@ -37,6 +37,8 @@ function typesOf(program: DebugProgram): TypeBuilder {
 export class CFrame {
   readonly program: DebugProgram | undefined;
   readonly fn: Die | undefined;
+  /** The scope the frame shows: the function, or the inlined subroutine of an inlined frame. */
+  private readonly root: Die | undefined;
   /** The frame's address in the ELF file (the call's, for a caller frame). */
   private readonly pc: number;
   readonly values: CValueView;
@@ -53,6 +55,8 @@ export class CFrame {
     const bias = this.program?.bias ?? 0;
     this.pc = at - bias;
     this.fn = this.program?.hasInfo ? this.program.info.functionAt(this.pc) : undefined;
+    // A frame of inlined code shows that subroutine's parameters and blocks (the function's frame base still applies).
+    this.root = frame.inline && this.program?.hasInfo ? (this.program.info.die(frame.inline.scope) ?? this.fn) : this.fn;
     const dsBase = rt.sregs().ds.base;
     const addressSize = this.program?.addressSize ?? 4;
     const read = (address: number, length: number): Uint8Array | undefined => {
@@ -105,11 +109,6 @@ export class CFrame {
     this.rt.vcpu.setRegs(r);
   }
 
-  /** The name of the frame's C function, when DWARF describes it. */
-  get functionName(): string | undefined {
-    return this.fn && this.program ? this.program.info.name(this.fn) : undefined;
-  }
-
   private type(die: Die): CType {
     return typesOf(this.program as DebugProgram).typeOfObject(die);
   }
@@ -138,15 +137,15 @@ export class CFrame {
 
   /** The parameters of the frame's function. */
   parameters(): Die[] {
-    return this.fn ? this.fn.children.filter((c) => c.tag === DW_TAG.formalParameter && this.named(c)) : [];
+    return this.root ? this.root.children.filter((c) => c.tag === DW_TAG.formalParameter && this.named(c)) : [];
   }
 
   /** The variables in scope at the frame's address, innermost block first, an inner name hiding an outer one. */
   locals(): Die[] {
-    if (!this.fn || !this.program) return [];
+    if (!this.root || !this.program) return [];
     const seen = new Set<string>();
     const out: Die[] = [];
-    for (const scope of this.program.info.scopesAt(this.fn, this.pc)) {
+    for (const scope of this.program.info.scopesAt(this.root, this.pc)) {
       for (const c of scope.children) {
         const name = this.named(c);
         if (c.tag !== DW_TAG.variable || !name || seen.has(name)) continue;

@@ -52,6 +52,13 @@ export interface Frame {
   registers?: ReadonlyMap<number, number>;
   /** The frame's canonical frame address (its caller's stack pointer before the call), from the CFI. */
   cfa?: number;
+  /**
+   * A frame of code inlined into a function (and that function's own frame
+   * around it), sharing the machine frame: the DWARF scope it shows (an
+   * inlined subroutine or the function), its name, and, for all but the
+   * innermost, the source place of the inlined call.
+   */
+  inline?: { scope: number; name: string; inlined: boolean; call?: { path?: string; line: number } };
 }
 
 /** Whether a frame's code address is a return address (the call before it is the frame's place: look up address - 1). */

@@ -22,9 +22,11 @@ describe('debug adapter: C call stacks from call frame information', function ()
   this.timeout(30000);
   let dc: DebugClient;
   const kernels = new Map<string, CKernel>();
+  const inlined = new Map<string, CKernel>();
   adapterHooks({
     guests: (dir) => {
       for (const [opt, flags] of BUILDS) kernels.set(opt, buildCKernel(dir, 'frames.c', `frames${flags.join('')}`, flags));
+      for (const opt of ['-O0', '-O2']) inlined.set(opt, buildCKernel(dir, 'inline.c', `inline${opt}`, [opt]));
     },
     client: (c) => (dc = c),
     current: () => dc,
@@ -54,6 +56,34 @@ describe('debug adapter: C call stacks from call frame information', function ()
     // The frame's address is the return address: the instruction after the call.
     const ret = parseInt(st[1].instructionPointerReference ?? '', 16);
     assert.deepEqual(k.bytesAt(ret - 5, 1), [0xe8], `a CALL rel32 ends at ${hex(ret)}`);
+  }
+
+  for (const opt of ['-O0', '-O2']) {
+    it(`shows a function inlined into its caller as a frame of its own, with its own variables (${opt})`, async () => {
+      const k = inlined.get(opt) as CKernel;
+      await launchWith(dc, { image: k.image, symbols: [k.elf] }, () =>
+        dc.setBreakpointsRequest({ source: { path: k.source }, breakpoints: [{ line: k.line('/* twice body */') }] }),
+      );
+      const st = await frames(dc);
+      const shown = st.map((f) => `${f.name} @${f.line}`).join(' | ');
+      assert.deepEqual(
+        st.map((f) => [f.name.split(' ')[0].replace(/\+0x[0-9a-f]+$/, ''), f.line]),
+        [
+          ['twice', k.line('/* twice body */')],
+          ['add3', k.line('/* call twice */')],
+          ['kmain', k.line('/* call add3 */')],
+          ['_start', k.line('call    kmain', 'entry.asm')],
+        ],
+        shown,
+      );
+      assert.match(st[0].name, /^twice \[inlined\] 0008:/);
+      assert.equal(st[0].instructionPointerReference, st[1].instructionPointerReference, 'one machine frame');
+      const args = await dc.variablesRequest({ variablesReference: (await dc.scopesRequest({ frameId: st[0].id })).body.scopes[1].variablesReference });
+      assert.deepEqual(args.body.variables.map((v) => `${v.name}=${v.value}`), ['x=5']);
+      const outer = await dc.scopesRequest({ frameId: st[1].id });
+      const outerArgs = await dc.variablesRequest({ variablesReference: outer.body.scopes[1].variablesReference });
+      assert.deepEqual(outerArgs.body.variables.map((v) => v.name), ['a'], "add3's own parameters, not twice's");
+    });
   }
 
   for (const [opt] of BUILDS) {

@@ -6,7 +6,7 @@
 
 import { CallFrameInfo, type CfiRow } from './cfi';
 import type { DebugSections } from './dwarfReader';
-import { DwarfInfo } from './dwarfInfo';
+import { DW_AT, DwarfInfo, type Unit } from './dwarfInfo';
 
 export interface ProgramSections extends DebugSections {
   debugFrame?: { data: Uint8Array; address: number };
@@ -26,7 +26,15 @@ export class DebugProgram {
     readonly addressSize: number,
     /** linear = file address + bias. */
     readonly bias: number,
+    /** Each line program's file names by its .debug_line offset. */
+    private readonly fileTables: ReadonlyMap<number, string[]> = new Map(),
   ) {}
+
+  /** The source file a unit's file number names (DW_AT_decl_file, DW_AT_call_file), by the unit's line program. */
+  fileName(unit: Unit, index: number): string | undefined {
+    const stmtList = unit.root.attrs.get(DW_AT.stmtList);
+    return typeof stmtList === 'number' ? this.fileTables.get(stmtList)?.[index] : undefined;
+  }
 
   get info(): DwarfInfo {
     this.infoValue ??= new DwarfInfo(this.sections, this.warnings);

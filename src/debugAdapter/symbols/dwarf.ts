@@ -68,7 +68,13 @@ const DW_LNCT_directory_index = 2;
  * Runs every line number program in .debug_line. `baseDir` resolves
  * relative paths when a unit gives no compilation directory.
  */
-export function readLineTables(sections: DebugSections, baseDir: string, warnings: string[]): LineRow[] {
+export function readLineTables(
+  sections: DebugSections,
+  baseDir: string,
+  warnings: string[],
+  /** Filled with each program's file names by its .debug_line offset (DW_AT_decl_file / call_file index them). */
+  fileTables?: Map<number, string[]>,
+): LineRow[] {
   const units = readCompileUnits(sections);
   const compDirs = new Map<number, string | undefined>();
   for (const u of units) if (u.stmtList !== undefined) compDirs.set(u.stmtList, u.compDir);
@@ -79,7 +85,8 @@ export function readLineTables(sections: DebugSections, baseDir: string, warning
     const unitOffset = r.pos;
     const { end, offsetSize } = r.unitLength();
     try {
-      readProgram(r, end, offsetSize, sections, compDirs.get(unitOffset), baseDir, rows);
+      const files = readProgram(r, end, offsetSize, sections, compDirs.get(unitOffset), baseDir, rows);
+      fileTables?.set(unitOffset, files);
     } catch (e) {
       warnings.push(`.debug_line unit at 0x${unitOffset.toString(16)}: ${(e as Error).message}`);
     }
@@ -96,7 +103,7 @@ function readProgram(
   compDir: string | undefined,
   baseDir: string,
   rows: LineRow[],
-): void {
+): string[] {
   const version = r.u16();
   if (version < 2 || version > 5) throw new Error(`unsupported .debug_line version ${version}`);
   let addressSize = 0;
@@ -210,4 +217,5 @@ function readProgram(
     } else for (let i = 0; i < argCounts[op]; i++) r.uleb(); // set_isa and unknown opcodes
   }
   if (sequence.length > 0) throw new Error('line number program ends without end_sequence');
+  return files;
 }

@@ -26,7 +26,7 @@ export const DW_AT = {
   abstractOrigin: 0x31, count: 0x37, dataMemberLocation: 0x38, declaration: 0x3c, encoding: 0x3e, external: 0x3f,
   frameBase: 0x40, specification: 0x47, type: 0x49, ranges: 0x55, dataBitOffset: 0x6b, bitSize: 0x0d, bitOffset: 0x0c,
   lowerBound: 0x22, prototyped: 0x27, strOffsetsBase: 0x72, addrBase: 0x73, rnglistsBase: 0x74, loclistsBase: 0x8c,
-  callFile: 0x58, callLine: 0x59, declLine: 0x3b, artificial: 0x34,
+  callFile: 0x58, callLine: 0x59, declLine: 0x3b, artificial: 0x34, stmtList: 0x10,
 } as const;
 
 export interface Die {
@@ -344,19 +344,25 @@ export class DwarfInfo {
   }
 
   /**
-   * The scopes around `pc` in a function, innermost first: its lexical
-   * blocks (and inlined subroutines) that hold the address, then the function.
+   * The scopes around `pc` in a function or an inlined subroutine, innermost
+   * first: its lexical blocks that hold the address, then itself; with
+   * `throughInlined`, also the subroutines inlined there and their blocks.
    */
-  scopesAt(fn: Die, pc: number): Die[] {
+  scopesAt(fn: Die, pc: number, throughInlined = false): Die[] {
     const chain: Die[] = [fn];
     for (let scope: Die | undefined = fn; scope; ) {
       const inner: Die | undefined = scope.children.find(
-        (c) => (c.tag === DW_TAG.lexicalBlock || c.tag === DW_TAG.inlinedSubroutine) && this.ranges(c).some(([s, e]) => pc >= s && pc < e),
+        (c) => (c.tag === DW_TAG.lexicalBlock || (throughInlined && c.tag === DW_TAG.inlinedSubroutine)) && this.ranges(c).some(([s, e]) => pc >= s && pc < e),
       );
       if (inner) chain.unshift(inner);
       scope = inner;
     }
     return chain;
+  }
+
+  /** The subroutines inlined at `pc` in a function, innermost first. */
+  inlinedAt(fn: Die, pc: number): Die[] {
+    return this.scopesAt(fn, pc, true).filter((d) => d.tag === DW_TAG.inlinedSubroutine);
   }
 
   /** The variables of a unit at file scope (globals and file statics), definitions only. */

@@ -107,12 +107,14 @@ export class SymbolTable {
       return s ? elf.contents(s) : undefined;
     };
     const line = get('.debug_line');
+    const fileTables = new Map<number, string[]>();
     const parsed: ParsedSymbols = { format: 'elf', lines: [], symbols: elf.symbols(), anchor: elf.codeSection()?.address, warnings };
     if (line) {
       const rows = readLineTables(
         { line, info: get('.debug_info'), abbrev: get('.debug_abbrev'), str: get('.debug_str'), lineStr: get('.debug_line_str') },
         path.dirname(path.resolve(file)),
         warnings,
+        fileTables,
       );
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i];
@@ -145,7 +147,7 @@ export class SymbolTable {
       ehFrame: elf.type === ET_REL ? undefined : located('.eh_frame'),
     };
     if (sections.info || sections.debugFrame || sections.ehFrame) {
-      this.programList.push(new DebugProgram(path.resolve(file), sections, elf.is64 ? 8 : 4, biasOf(parsed, load)));
+      this.programList.push(new DebugProgram(path.resolve(file), sections, elf.is64 ? 8 : 4, biasOf(parsed, load), fileTables));
     }
     return this.ingest(file, parsed, load);
   }
