@@ -14,7 +14,7 @@ import {
   nullInaccessibleDataSegments, readSystem16, readSystem32, selectorFault,
 } from './segments';
 import { ATTR_DB, ATTR_L, ATTR_P, ATTR_S, ATTR_TYPE_CODE, ATTR_TYPE_EXPAND_DOWN, CS, ESP, SS, VEC_GP, VEC_NP, VEC_SS, VEC_TS } from './state';
-import { switchTask, TaskSwitchKind } from './tasks';
+import { switchTask } from './tasks';
 
 /** System descriptor types (S = 0) a far JMP/CALL may name. */
 const TSS16_AVAILABLE = 0x1, CALL_GATE16 = 0x4, TASK_GATE = 0x5, TSS32_AVAILABLE = 0x9, CALL_GATE32 = 0xc;
@@ -81,7 +81,7 @@ function checkCallGate(cpu: Cpu, selector: number, gate: Descriptor): [CallGate,
 }
 
 /** The task-switch targets (TSS descriptors and task gates) of JMP and CALL; other system types are #GP(selector). */
-function farSystemTarget(cpu: Cpu, selector: number, d: Descriptor, kind: TaskSwitchKind): boolean {
+function farSystemTarget(cpu: Cpu, selector: number, d: Descriptor, kind: 'jmp' | 'call'): boolean {
   const type = d.attributes & 0xf;
   if (type === TSS16_AVAILABLE || type === TSS32_AVAILABLE || type === TASK_GATE) {
     switchTask(cpu, selector, d, kind);

@@ -1,8 +1,8 @@
 // Interrupts and IRET in protected mode (SDM vol. 3 §6.10-6.12, vol. 2 INT n
 // and IRET): interrupt and trap gates in the IDT, 16- and 32-bit, to the
-// same privilege level or inward through the stack the TSS names. Task
-// gates, virtual-8086 mode and task returns (NT) end the run with an internal
-// error until they exist.
+// same privilege level or inward through the stack the TSS names; task gates
+// and IRET with NT go to ./tasks.ts. Virtual-8086 mode ends the run with an
+// internal error until it exists.
 
 import type { Cpu } from './cpu';
 import { GuestFault, Unimplemented } from './faults';
@@ -11,6 +11,7 @@ import {
   checkReturnCodeSegment, checkStackSegment, commitSegment, dplOf, fetchDescriptor, nullInaccessibleDataSegments,
   readSystem32, selectorFault,
 } from './segments';
+import { interruptTask, returnFromTask } from './tasks';
 import { ATTR_L, ATTR_P, CS, ESP, IF, NT, RF, SS, TF, VEC_GP, VEC_NP, VEC_TS, VM } from './state';
 
 /** Gate types (descriptor type field with S = 0). */
@@ -34,12 +35,15 @@ export function deliverProtected(cpu: Cpu, vector: number, software: boolean, er
   const lo = readSystem32(cpu, entry);
   const hi = readSystem32(cpu, (entry + 4) | 0);
   const type = (hi >>> 8) & 0x1f;
-  if (type === GATE_TASK) throw new Unimplemented(`task gate for vector ${vector}`);
-  if (type !== GATE_INT16 && type !== GATE_TRAP16 && type !== GATE_INT32 && type !== GATE_TRAP32) {
+  if (type !== GATE_TASK && type !== GATE_INT16 && type !== GATE_TRAP16 && type !== GATE_INT32 && type !== GATE_TRAP32) {
     throw new GuestFault(VEC_GP, idtCode);
   }
   if (software && ((hi >>> 13) & 3) < cpu.cpl) throw new GuestFault(VEC_GP, idtCode);
   if ((hi & 0x8000) === 0) throw new GuestFault(VEC_NP, idtCode);
+  if (type === GATE_TASK) {
+    interruptTask(cpu, lo, ext, errorCode);
+    return;
+  }
   const gate32 = (type & 8) !== 0;
   const selector = lo >>> 16;
   const offset = gate32 ? ((lo & 0xffff) | (hi & 0xffff0000)) >>> 0 : lo & 0xffff;
@@ -87,8 +91,11 @@ export function deliverProtected(cpu: Cpu, vector: number, software: boolean, er
 
 /** IRET in protected mode (SDM vol. 2 IRET), to the same or an outer privilege level. */
 export function interruptReturnProtected(cpu: Cpu): void {
-  if (cpu.flags & NT) throw new Unimplemented('IRET with NT set (return from a nested task)');
   if (cpu.flags & VM) throw new Unimplemented('IRET in virtual-8086 mode');
+  if (cpu.flags & NT) {
+    returnFromTask(cpu); // back along the previous-task link (./tasks.ts)
+    return;
+  }
   const o32 = cpu.opsize32;
   const pop = o32 ? () => cpu.pop32() : () => cpu.pop16();
   const eip = pop() >>> 0;
