@@ -171,3 +171,34 @@ describe('CPU: 32-bit control transfers and segment loads in real mode', () => {
     assert.equal(m.ram[STACK + 0xffec] | (m.ram[STACK + 0xffed] << 8), 0x1000, 'return CS');
   });
 });
+
+describe('CPU: NMI blocking', () => {
+  it('an NMI latched inside the NMI handler is taken right after its IRET, not before', () => {
+    // Main code: NOPs. The NMI handler at 0000:0600: inc word cs:[0700h]; iret.
+    const m = machine('90 90 90 90 90 90 90 90 f4');
+    m.ram.set([0x2e, 0xff, 0x06, 0x00, 0x07, 0xcf], 0x600);
+    m.ram.set([0x00, 0x06, 0x00, 0x00], 2 * 4);
+    m.cpu.raiseNmi();
+    m.cpu.run(1); // the NMI is taken, then the handler's INC
+    assert.equal(m.ram[0x700], 1);
+    m.cpu.raiseNmi(); // inside the handler: blocked, latched
+    m.cpu.run(1); // the IRET
+    assert.equal(m.cpu.segSel[CS], 0x1000, 'back in the main code');
+    m.cpu.run(1); // the second NMI comes first, then its INC
+    assert.equal(m.ram[0x700], 2, 'the latched NMI ran right after the IRET');
+    assert.equal(m.cpu.segSel[CS], 0, 'inside the handler again');
+  });
+
+  it('within one run: the IRET ends the slice so the latched NMI is not left for a later one', () => {
+    const m = machine('90 90 90 90 90 90 90 90 f4');
+    m.ram.set([0x2e, 0xff, 0x06, 0x00, 0x07, 0xcf], 0x600);
+    m.ram.set([0x00, 0x06, 0x00, 0x00], 2 * 4);
+    m.cpu.raiseNmi();
+    m.cpu.run(1);
+    m.cpu.raiseNmi();
+    m.cpu.run(3); // IRET, then the second NMI's INC and IRET
+    assert.equal(m.ram[0x700], 2);
+    assert.equal(m.cpu.segSel[CS], 0x1000);
+    assert.equal(m.cpu.eip, 0, 'no main-code instruction ran between the two handlers');
+  });
+});

@@ -60,8 +60,12 @@ function returnFar(cpu: Cpu, release: number): void {
  * FLAGS; a 32-bit IRETD keeps VM, VIF and VIP.
  */
 function interruptReturn(cpu: Cpu): void {
-  // The end of an NMI handler (or any IRET) lets the next NMI in (SDM vol. 3 §6.7.1).
-  cpu.nmiBlocked = false;
+  // The end of an NMI handler (or any IRET) lets the next NMI in (SDM vol. 3 §6.7.1):
+  // one latched meanwhile is taken right after this IRET, so end the slice for the run loop.
+  if (cpu.nmiBlocked) {
+    cpu.nmiBlocked = false;
+    if (cpu.nmiPending) cpu.endSlice();
+  }
   if (cpu.protectedMode) {
     interruptReturnProtected(cpu);
     return;
