@@ -10,7 +10,7 @@
 import { PageKind, PhysicalMemory } from './bus';
 import { GuestFault } from './faults';
 import { LazyFlags } from './flags';
-import { TLB_DIRTY, TLB_USER, TLB_WRITABLE, pageWalk } from './paging';
+import { TLB_DIRTY, TLB_GLOBAL, TLB_USER, TLB_WRITABLE, pageWalk } from './paging';
 import { CR0_ET, CR0_PG, CR0_WP, SS, VEC_GP, VEC_SS } from './state';
 
 export class MemoryAccess extends LazyFlags {
@@ -122,6 +122,23 @@ export class MemoryAccess extends LazyFlags {
     if (filled.length > 4096) this.tlb.fill(0);
     else for (let i = 0; i < filled.length; i++) this.tlb[filled[i]] = 0;
     this.tlbFilled = [];
+    if (this.onTranslationChange) this.onTranslationChange();
+  }
+
+  /**
+   * A CR3 load (MOV CR3, a task switch): forget every translation but those
+   * of global pages (SDM vol. 3 §4.10.4.1); only pages filled as global
+   * (TLB_GLOBAL, set only under CR4.PGE) stay.
+   */
+  flushTlbNonGlobal(): void {
+    const filled = this.tlbFilled;
+    const kept: number[] = [];
+    for (let i = 0; i < filled.length; i++) {
+      const page = filled[i];
+      if (this.tlb[page] & TLB_GLOBAL) kept.push(page);
+      else this.tlb[page] = 0;
+    }
+    this.tlbFilled = kept;
     if (this.onTranslationChange) this.onTranslationChange();
   }
 

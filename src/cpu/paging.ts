@@ -2,7 +2,8 @@
 // with CR4.PSE, 4 MiB pages; U/S and R/W checks (CR0.WP for supervisor
 // writes); accessed and dirty bits; #PF with CR2 and the error code. The
 // translation is cached in a software TLB (MemoryAccess.tlb) that MOV CR0,
-// CR3, CR4 and INVLPG flush.
+// CR4 and INVLPG flush, and MOV CR3 and task switches flush but for global
+// pages (G with CR4.PGE).
 
 import { GuestFault } from './faults';
 import type { MemoryAccess } from './memoryAccess';
@@ -11,9 +12,11 @@ import { CR0_WP, VEC_PF } from './state';
 
 /** TLB entry bits, beside the physical page number in bits 12-31. */
 export const TLB_VALID = 1, TLB_USER = 2, TLB_WRITABLE = 4, TLB_DIRTY = 8;
+/** A global page (G with CR4.PGE): the entry survives CR3 loads (SDM vol. 3 §4.10.2.4). */
+export const TLB_GLOBAL = 16;
 
-const PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_A = 0x20, PTE_D = 0x40, PDE_PS = 0x80;
-const CR4_PSE = 1 << 4;
+const PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_A = 0x20, PTE_D = 0x40, PDE_PS = 0x80, PTE_G = 0x100;
+const CR4_PSE = 1 << 4, CR4_PGE = 1 << 7;
 
 function readPhysical32(m: MemoryAccess, address: number): number {
   const p = address & m.a20Mask;
@@ -73,9 +76,11 @@ export function pageWalk(m: MemoryAccess, linear: number, write: boolean, commit
     writePhysical32(m, pteAddress, pte | PTE_A | (write ? PTE_D : 0));
   }
   const dirty = pteAddress < 0 ? write || (pde & PTE_D) !== 0 : write || (pte & PTE_D) !== 0;
+  const global = (m.cr4 & CR4_PGE) !== 0 && ((pteAddress < 0 ? pde : pte) & PTE_G) !== 0;
   m.fillTlb(
     linear >>> 12,
-    physical | TLB_VALID | (userOk ? TLB_USER : 0) | ((rights & PTE_RW) !== 0 ? TLB_WRITABLE : 0) | (dirty ? TLB_DIRTY : 0),
+    physical | TLB_VALID | (userOk ? TLB_USER : 0) | ((rights & PTE_RW) !== 0 ? TLB_WRITABLE : 0) | (dirty ? TLB_DIRTY : 0) |
+      (global ? TLB_GLOBAL : 0),
   );
   return (physical | (linear & 0xfff)) >>> 0;
 }

@@ -201,7 +201,8 @@ function performSwitch(cpu: Cpu, selector: number, tss: Descriptor, kind: TaskSw
   // Load the new task's registers. From here on faults belong to the new task.
   if (bits32 && cpu.cr3 !== image.cr3 && (cpu.cr0 | 0) < 0) {
     cpu.cr3 = image.cr3;
-    cpu.flushTlb();
+    cpu.flushTlbNonGlobal();
+    cpu.invalidateFetch();
   }
   cpu.eip = image.eip;
   cpu.setFlags(newFlags);

@@ -29,7 +29,8 @@ export const CR4_DE = 1 << 3;
  * OSFXSR with SSE), together with the CPUID feature bits.
  */
 export const CR4_PSE = 1 << 4;
-export const CR4_SUPPORTED = CR4_TSD | CR4_DE | CR4_PSE;
+export const CR4_PGE = 1 << 7;
+export const CR4_SUPPORTED = CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE;
 
 /** DR7.GD: general detect, any MOV DRn raises #DB first (SDM vol. 3 §17.2.4). */
 const DR7_GD = 1 << 13;
@@ -277,9 +278,9 @@ function opMovRdCr(cpu: Cpu): void {
 /**
  * 0F 22 MOV CRn,r32. CR0: #GP(0) for PG without PE or NW without CD; ET
  * reads as 1, reserved bits are ignored. PE and PG are only stored: the core
- * derives the mode from CR0 (and refuses paging itself until it exists). CR3:
- * stored; there is no TLB to flush yet (the code fetch window is closed). CR4: #GP(0) for any bit outside
- * CR4_SUPPORTED.
+ * derives the mode from CR0. CR3: the TLB is flushed but for global pages.
+ * CR4: #GP(0) for any bit outside CR4_SUPPORTED (PGE among them: global
+ * pages); a CR0 or CR4 write flushes the whole TLB.
  */
 function opMovCrRd(cpu: Cpu): void {
   const modrm = fetchRegisterModRm(cpu);
@@ -300,11 +301,11 @@ function opMovCrRd(cpu: Cpu): void {
       cpu.cr4 = v;
       break;
   }
-  // CR0 (PE, PG, WP), CR3 and CR4 decide how addresses translate: drop the cached translations.
-  if (n !== 2) {
-    cpu.flushTlb();
-    cpu.invalidateFetch();
-  }
+  // CR0 (PE, PG, WP), CR3 and CR4 decide how addresses translate: drop the cached translations
+  // (a CR3 load keeps global pages; CR0 and CR4 writes drop them too, SDM vol. 3 §4.10.4.1).
+  if (n === 3) cpu.flushTlbNonGlobal();
+  else if (n !== 2) cpu.flushTlb();
+  if (n !== 2) cpu.invalidateFetch();
 }
 
 /**
