@@ -25,6 +25,7 @@ import { shiftGroup } from './ops/shift';
 import { pushPopRegister } from './ops/stack';
 import { stringInstruction } from './ops/string';
 import * as runLoop from './runLoop';
+import { loadVm86Segment } from './vm86';
 import { StopReason } from './runLoop';
 import { getSregs, loadSegmentProtected, setSregs } from './segments';
 import {
@@ -264,6 +265,10 @@ export class Cpu extends MemoryAccess {
    * gone; Bochs keeps it, QEMU has 0 and does not check it in real mode).
    */
   loadSegmentReal(seg: number, selector: number): void {
+    if (this.flags & VM) {
+      loadVm86Segment(this, seg, selector); // limit FFFFh, DPL 3 (./vm86.ts)
+      return;
+    }
     if (this.segAttr[seg] & ATTR_UNUSABLE) {
       this.segAttr[seg] = seg === CS ? ATTR_REAL_CODE : ATTR_REAL_DATA;
       this.segLimit[seg] = 0xffff;

@@ -1,8 +1,8 @@
 // Interrupts and IRET in protected mode (SDM vol. 3 §6.10-6.12, vol. 2 INT n
 // and IRET): interrupt and trap gates in the IDT, 16- and 32-bit, to the
 // same privilege level or inward through the stack the TSS names; task gates
-// and IRET with NT go to ./tasks.ts. Virtual-8086 mode ends the run with an
-// internal error until it exists.
+// and IRET with NT go to ./tasks.ts; leaving and re-entering virtual-8086
+// mode uses ./vm86.ts.
 
 import type { Cpu } from './cpu';
 import { GuestFault, Unimplemented } from './faults';
@@ -12,6 +12,7 @@ import {
   readSystem32, selectorFault,
 } from './segments';
 import { interruptTask, returnFromTask } from './tasks';
+import { interruptReturnVm86, nullDataSegmentsLeavingVm86, returnToVm86, vm86FrameHead } from './vm86';
 import { ATTR_L, ATTR_P, CS, ESP, IF, NT, RF, SS, TF, VEC_GP, VEC_NP, VEC_TS, VM } from './state';
 
 /** Gate types (descriptor type field with S = 0). */
@@ -27,7 +28,6 @@ const GATE_TASK = 0x5, GATE_INT16 = 0x6, GATE_TRAP16 = 0x7, GATE_INT32 = 0xe, GA
  * new stack before SS, CS and the CPL change.
  */
 export function deliverProtected(cpu: Cpu, vector: number, software: boolean, errorCode: number): void {
-  if (cpu.flags & VM) throw new Unimplemented(`interrupt ${vector} in virtual-8086 mode`);
   const ext = software ? 0 : 1;
   const idtCode = vector * 8 + 2 + ext;
   if (vector * 8 + 7 > cpu.idtrLimit) throw new GuestFault(VEC_GP, idtCode);
@@ -55,6 +55,9 @@ export function deliverProtected(cpu: Cpu, vector: number, software: boolean, er
   if ((target.attributes & ATTR_P) === 0) throw selectorFault(VEC_NP, selector, ext);
   if (target.attributes & ATTR_L) throw new Unimplemented('an interrupt gate to a 64-bit code segment');
   const conforming = (target.attributes & 0x4) !== 0;
+  // From vm86 the handler must be ring-0 non-conforming code (SDM vol. 2 INT n, INTERRUPT-FROM-VIRTUAL-8086-MODE).
+  const fromVm86 = (cpu.flags & VM) !== 0;
+  if (fromVm86 && (conforming || dpl !== 0)) throw selectorFault(VEC_GP, selector, ext);
   const newCpl = conforming ? cpu.cpl : dpl;
   const flags = cpu.getFlags();
   const returnCs = cpu.segSel[CS];
@@ -65,12 +68,15 @@ export function deliverProtected(cpu: Cpu, vector: number, software: boolean, er
     const { ss, esp } = tssStack(cpu, newCpl, ext);
     const ssd = checkStackSegment(cpu, ss, newCpl, VEC_TS, ext);
     if (offset > target.limit) throw new GuestFault(VEC_GP, ext);
-    const frame = [cpu.segSel[SS], cpu.reg32[ESP], flags, returnCs, returnEip];
+    // From vm86 the frame also holds GS FS DS ES (./vm86.ts).
+    const frame = fromVm86 ? vm86FrameHead(cpu) : [cpu.segSel[SS], cpu.reg32[ESP]];
+    frame.push(flags, returnCs, returnEip);
     if (errorCode >= 0) frame.push(errorCode);
     const newEsp = pushOnNewStack(cpu, ss, ssd, esp, gate32 ? 4 : 2, frame, newCpl, ext);
     cpu.cpl = newCpl;
     commitSegment(cpu, SS, ss, ssd);
     cpu.reg32[ESP] = newEsp;
+    if (fromVm86) nullDataSegmentsLeavingVm86(cpu);
   } else {
     if (offset > target.limit) throw new GuestFault(VEC_GP, ext);
     const push = gate32 ? (v: number) => cpu.push32(v) : (v: number) => cpu.push16(v);
@@ -91,7 +97,10 @@ export function deliverProtected(cpu: Cpu, vector: number, software: boolean, er
 
 /** IRET in protected mode (SDM vol. 2 IRET), to the same or an outer privilege level. */
 export function interruptReturnProtected(cpu: Cpu): void {
-  if (cpu.flags & VM) throw new Unimplemented('IRET in virtual-8086 mode');
+  if (cpu.flags & VM) {
+    interruptReturnVm86(cpu);
+    return;
+  }
   if (cpu.flags & NT) {
     returnFromTask(cpu); // back along the previous-task link (./tasks.ts)
     return;
@@ -101,7 +110,10 @@ export function interruptReturnProtected(cpu: Cpu): void {
   const eip = pop() >>> 0;
   const cs = pop() & 0xffff;
   const popped = pop();
-  if (o32 && (popped & VM) !== 0 && cpu.cpl === 0) throw new Unimplemented('IRET to virtual-8086 mode');
+  if (o32 && (popped & VM) !== 0 && cpu.cpl === 0) {
+    returnToVm86(cpu, eip, cs, popped);
+    return;
+  }
   const target = checkReturnCodeSegment(cpu, cs);
   const rpl = cs & 3;
 

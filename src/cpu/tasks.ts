@@ -10,10 +10,11 @@
 // loaded — from here on a fault belongs to the new task (table 7-1): its
 // EIP and ESP become the instruction's start the run loop restores on a
 // fault. The LDT and segment registers are checked last, as #TS/#NP/#SS.
-// Virtual-8086 tasks are not implemented (an internal error).
+// A task whose EFLAGS has VM runs in virtual-8086 mode (./vm86.ts).
 
 import type { Cpu } from './cpu';
-import { GuestFault, Unimplemented } from './faults';
+import { loadVm86Segment } from './vm86';
+import { GuestFault } from './faults';
 import {
   Descriptor, checkStackSegment, commitSegment, dplOf, fetchDescriptor, loadDataSegment, readSystem16, readSystem32,
   selectorFault, writeSystem8,
@@ -180,7 +181,6 @@ function performSwitch(cpu: Cpu, selector: number, tss: Descriptor, kind: TaskSw
   const oldLimit = cpu.tr.attributes & 0x8 ? TSS32_MIN_LIMIT : TSS16_MIN_LIMIT;
   if (cpu.tr.limit < oldLimit) throw selectorFault(VEC_TS, cpu.tr.selector, ext);
   const image = readTaskImage(cpu, tss.base | 0, bits32);
-  if (image.eflags & VM) throw new Unimplemented('a task switch to a virtual-8086 task');
 
   // The old task: busy cleared by JMP and IRET, NT cleared in its saved EFLAGS by IRET.
   const oldSelector = cpu.tr.selector;
@@ -211,21 +211,23 @@ function performSwitch(cpu: Cpu, selector: number, tss: Descriptor, kind: TaskSw
   cpu.startEip = cpu.eip;
   cpu.startEsp = cpu.reg32[ESP];
   for (let s = 0; s < 6; s++) cpu.loadSegmentCache(s, image.selectors[s], 0, 0, ATTR_UNUSABLE);
-  cpu.cpl = image.selectors[CS] & 3;
-  loadTaskSegments(cpu, image);
+  loadTaskLdt(cpu, image.ldt);
+  if (image.eflags & VM) {
+    // A virtual-8086 task: 8086-style segments at CPL 3.
+    cpu.cpl = 3;
+    for (let s = 0; s < 6; s++) loadVm86Segment(cpu, s, image.selectors[s]);
+  } else {
+    cpu.cpl = image.selectors[CS] & 3;
+    loadTaskSegments(cpu, image);
+  }
   if (image.trap) {
     cpu.dr[6] |= DR6_BT;
     throw new GuestFault(VEC_DB, -1);
   }
 }
 
-/**
- * Load the LDT and the segment registers of the new task, in QEMU's order
- * (LDTR, CS, SS, ES, DS, FS, GS), with the faults of SDM vol. 3 table 7-1:
- * #TS(selector) for an invalid one, #NP (#SS for SS) when not present.
- */
-function loadTaskSegments(cpu: Cpu, image: TaskImage): void {
-  const ldt = image.ldt;
+/** Load the new task's LDTR: null leaves it unusable; else an LDT descriptor in the GDT, present (#TS(LDT) otherwise). */
+function loadTaskLdt(cpu: Cpu, ldt: number): void {
   if ((ldt & 0xfffc) === 0) {
     cpu.ldtr = { selector: ldt, base: 0, limit: 0, attributes: ATTR_UNUSABLE };
   } else {
@@ -234,6 +236,14 @@ function loadTaskSegments(cpu: Cpu, image: TaskImage): void {
     if ((d.attributes & 0x1f) !== 0x02 || (d.attributes & ATTR_P) === 0) throw selectorFault(VEC_TS, ldt);
     cpu.ldtr = { selector: ldt, base: d.base, limit: d.limit, attributes: d.attributes };
   }
+}
+
+/**
+ * Load the segment registers of the new task after its LDT, in QEMU's order
+ * (CS, SS, ES, DS, FS, GS), with the faults of SDM vol. 3 table 7-1:
+ * #TS(selector) for an invalid one, #NP (#SS for SS) when not present.
+ */
+function loadTaskSegments(cpu: Cpu, image: TaskImage): void {
   const cpl = cpu.cpl;
   const cs = image.selectors[CS];
   if ((cs & 0xfffc) === 0) throw new GuestFault(VEC_TS, 0);

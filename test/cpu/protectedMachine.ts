@@ -161,7 +161,7 @@ export function run(m: PmMachine, budget = 1000): Ending {
     // INT3 (CC) is how a ring-3 program ends (HLT is privileged): its gate is DPL 3.
     // From ring 3 the frame also holds the program's ESP and SS (the handler runs on the TSS stack).
     if (vector === 3) {
-      const fromRing3 = (peek32(m, sp + 4) & 3) === 3;
+      const fromRing3 = (peek32(m, sp + 4) & 3) === 3 || (peek32(m, sp + 8) & (1 << 17)) !== 0; // ring 3 or vm86
       return { kind: 'halt', eip: peek32(m, sp) - 1, ...(fromRing3 ? { esp: peek32(m, sp + 12), ss: peek32(m, sp + 16) & 0xffff } : {}) };
     }
     const withCode = HAS_ERROR_CODE.has(vector);

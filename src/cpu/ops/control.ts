@@ -5,6 +5,7 @@
 import { Cpu } from '../cpu';
 import { softwareInterrupt } from '../interrupts';
 import { callFarProtected, jumpFarProtected, returnFarProtected } from '../farTransfers';
+import { requireIopl3 } from '../vm86';
 import { CS, ECX, IF, OF, VEC_BP, VEC_DB, VEC_OF, VM } from '../state';
 import { interruptReturnProtected } from '../protectedInterrupts';
 import { OpTable, define, defineGroup } from './table';
@@ -194,7 +195,12 @@ export function installControl(t: OpTable): void {
 
   // CC INT3, CD INT n, CE INTO, F1 INT1 (ICEBP), CF IRET.
   define(t, 0xcc, (cpu) => softwareInterrupt(cpu, VEC_BP));
-  define(t, 0xcd, (cpu) => softwareInterrupt(cpu, cpu.fetch8()));
+  // INT n (not INT3 or INTO) is IOPL-sensitive in vm86 (SDM vol. 2 INT n).
+  define(t, 0xcd, (cpu) => {
+    const vector = cpu.fetch8();
+    if (cpu.flags & VM) requireIopl3(cpu);
+    softwareInterrupt(cpu, vector);
+  });
   define(t, 0xce, (cpu) => {
     if (cpu.getOF() & OF) softwareInterrupt(cpu, VEC_OF);
   });
@@ -202,12 +208,15 @@ export function installControl(t: OpTable): void {
   define(t, 0xcf, (cpu) => interruptReturn(cpu));
 
   // FA CLI / FB STI: STI starts a one-instruction interrupt shadow when it sets IF.
+  // In vm86 they need IOPL 3 (CPL is 3); in protected mode CPL <= IOPL.
   define(t, 0xfa, (cpu) => {
-    if (!cpu.ioAllowed()) cpu.generalProtection();
+    if (cpu.flags & VM) requireIopl3(cpu);
+    else if (!cpu.ioAllowed()) cpu.generalProtection();
     cpu.setFlagBits(IF, false);
   });
   define(t, 0xfb, (cpu) => {
-    if (!cpu.ioAllowed()) cpu.generalProtection();
+    if (cpu.flags & VM) requireIopl3(cpu);
+    else if (!cpu.ioAllowed()) cpu.generalProtection();
     if ((cpu.flags & IF) === 0) {
       cpu.setFlagBits(IF, true);
       cpu.shadowAt = cpu.retired();

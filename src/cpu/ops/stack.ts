@@ -3,6 +3,7 @@
 
 import { Cpu, OpHandler } from '../cpu';
 import { CS, DS, EBP, ES, ESP, FS, GS, SS, VM, RF } from '../state';
+import { requireIopl3 } from '../vm86';
 import { loadSegmentRegister } from './move';
 import { OpTable, define, defineGroup } from './table';
 
@@ -49,11 +50,12 @@ function pushFlags(cpu: Cpu): void {
 }
 
 /**
- * POPF/POPFD outside vm86 (SDM vol. 2 POPF): at CPL 0 everything but VM, VIF
- * and VIP may change; IOPL only at CPL 0, IF only when CPL <= IOPL.
+ * POPF/POPFD (SDM vol. 2 POPF): at CPL 0 everything but VM, VIF and VIP may
+ * change; IOPL only at CPL 0, IF only when CPL <= IOPL. In vm86 (CPL 3) it
+ * needs IOPL 3, and then IOPL stays.
  */
 function popFlags(cpu: Cpu): void {
-  if (cpu.flags & VM) cpu.unimplemented('POPF in virtual-8086 mode');
+  if (cpu.flags & VM) requireIopl3(cpu);
   const old = cpu.getFlags();
   let changeable = 0x257fd5; // CF PF AF ZF SF TF IF DF OF IOPL NT RF AC ID
   if (cpu.protectedMode) {
@@ -154,7 +156,7 @@ export function installStack(t: OpTable): void {
   defineGroup(t, 0xff, 6, (cpu) => cpu.pushV(cpu.readEv()));
 
   define(t, 0x9c, (cpu) => {
-    if (cpu.flags & VM) cpu.unimplemented('PUSHF in virtual-8086 mode');
+    if (cpu.flags & VM) requireIopl3(cpu);
     pushFlags(cpu);
   });
   define(t, 0x9d, popFlags);
