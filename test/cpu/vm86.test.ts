@@ -8,7 +8,7 @@
 import { strict as assert } from 'node:assert';
 import { CS, DS, ES, FS, GS, SS, VM } from '../../src/cpu/state';
 import {
-  CODE, IDT, PmMachine, STACK0, TSS_ESP0, createPmCpu, descriptor, expectEnd, expectFault, expectHalt, peek32, poke,
+  CODE, IDT, PmMachine, STACK0, TSS_ESP0, createPmCpu, descriptor, expectEnd, expectFault, peek32, poke,
   poke32, setDescriptor,
 } from './protectedMachine';
 
