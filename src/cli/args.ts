@@ -29,7 +29,9 @@ export interface RunOptions {
   image: string | null;
   fda: string | null;
   hda: string | null;
-  boot: 'a' | 'c' | null;
+  boot: 'a' | 'c' | 'd' | null;
+  /** --cdrom: an ISO 9660 image in the CD-ROM drive. */
+  cdrom: string | null;
   /** --kernel: a Multiboot or Linux kernel the built-in BIOS starts instead of a boot sector. */
   kernel: string | null;
   /** --append: the kernel's command line. */
@@ -68,7 +70,9 @@ options:
   --bios builtin|<file>   firmware: the built-in BIOS (default) or a ROM image
   --fda <file>            floppy image in drive A:
   --hda <file>            hard-disk image as the first hard disk
-  --boot a|c              boot from the floppy (a) or the hard disk (c)
+  --cdrom <file>          ISO 9660 image in the CD-ROM drive (INT 13h drive E0h)
+  --boot a|c|d            boot from the floppy (a), the hard disk (c) or the
+                          CD-ROM (d, El Torito no-emulation)
   --kernel <file>         start a Multiboot 1 (ELF32, a.out kludge) or
                           Multiboot 2 (ELF32, ELF64) kernel or a Linux bzImage
                           instead of a boot sector; disks stay attached
@@ -144,6 +148,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   valued('--bios', wordOr(['builtin'], inputFile(''), 'builtin or a readable ROM file'), (o, v) => (o.bios = v)),
   valued('--fda', inputFile('a readable floppy image file'), (o, v) => (o.fda = v)),
   valued('--hda', inputFile('a readable hard-disk image file'), (o, v) => (o.hda = v)),
+  valued('--cdrom', inputFile('a readable ISO image file'), (o, v) => (o.cdrom = v)),
   valued('--boot', BOOT_DRIVE, (o, v) => (o.boot = v)),
   valued('--kernel', inputFile('a readable kernel file'), (o, v) => (o.kernel = v)),
   valued('--append', nonEmptyText('a non-empty command line'), (o, v) => (o.append = v)),
@@ -168,7 +173,7 @@ const IMAGE = inputFile('a readable image file');
 /** Parse the arguments after `run`. */
 export function parseRunArgs(argv: readonly string[]): RunOptions {
   const o: RunOptions = {
-    image: null, fda: null, hda: null, boot: null, kernel: null, append: null, initrd: null, memoryMiB: 32, cpus: 1, bios: 'builtin',
+    image: null, fda: null, hda: null, boot: null, cdrom: null, kernel: null, append: null, initrd: null, memoryMiB: 32, cpus: 1, bios: 'builtin',
     serial: { kind: 'stdio' }, debugcon: { kind: 'none' }, screen: false,
     timeoutSeconds: null, until: null, trace: null, persist: false, realtime: false, hostTime: false, keyboardStdin: false,
   };
@@ -202,9 +207,10 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   }
   if (o.kernel === null && o.append !== null) throw new UserError('--append needs --kernel');
   if (o.kernel === null && o.initrd !== null) throw new UserError('--initrd needs --kernel');
-  if (o.image === null && o.fda === null && o.hda === null && o.kernel === null) throw new UserError('no image or --kernel given (see vmexit --help)');
+  if (o.image === null && o.fda === null && o.hda === null && o.cdrom === null && o.kernel === null) throw new UserError('no image, --cdrom or --kernel given (see vmexit --help)');
   if (o.boot === 'a' && o.fda === null && o.image === null) throw new UserError('--boot a but no floppy image');
   if (o.boot === 'c' && o.hda === null && o.image === null) throw new UserError('--boot c but no hard-disk image');
+  if (o.boot === 'd' && o.cdrom === null) throw new UserError('--boot d but no CD-ROM image (--cdrom)');
   // The tracer steps one vCPU; interleaving several in one trace is not implemented.
   if (o.trace !== null && o.cpus > 1) throw new UserError(`--trace follows a single vCPU: use it with --cpus 1 (got --cpus ${o.cpus})`);
   return o;

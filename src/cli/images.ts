@@ -13,6 +13,8 @@ const CLI_LABELS: ImageLabels = {
   twoHardDisks: 'two hard-disk images given (the image argument and --hda)',
   bootAWithoutFloppy: '--boot a but there is no floppy image',
   bootCWithoutHardDisk: '--boot c but there is no hard-disk image',
+  bootDWithoutCdrom: '--boot d but there is no CD-ROM image',
+  cdrom: 'CD-ROM image',
   kernel: '--kernel',
   append: '--append',
   initrd: '--initrd',

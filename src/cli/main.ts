@@ -68,6 +68,7 @@ async function run(options: RunOptions): Promise<number> {
     hardDisk: disks.hardDisk,
     boot: disks.boot,
     kernel: disks.kernel,
+    cdrom: disks.cdrom,
     realtime: options.realtime,
     hostTime: options.hostTime,
     onSerialOutput: (b) => {

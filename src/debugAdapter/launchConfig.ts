@@ -37,7 +37,9 @@ export interface LaunchSpec {
   image: string | null;
   fda: string | null;
   hda: string | null;
-  boot: 'a' | 'c' | null;
+  boot: 'a' | 'c' | 'd' | null;
+  /** An ISO 9660 image for the CD-ROM drive. */
+  cdrom: string | null;
   /** 'builtin' or the path of a ROM image. */
   bios: string;
   /** A Multiboot kernel started by the built-in BIOS (QEMU's -kernel), as given: relative to `cwd`. */
@@ -60,7 +62,7 @@ export interface LaunchSpec {
 }
 
 const KNOWN = new Set([
-  'type', 'request', 'name', 'cwd', 'image', 'fda', 'hda', 'boot', 'bios', 'kernel', 'append', 'initrd', 'memory', 'cpus', 'symbols',
+  'type', 'request', 'name', 'cwd', 'image', 'fda', 'hda', 'cdrom', 'boot', 'bios', 'kernel', 'append', 'initrd', 'memory', 'cpus', 'symbols',
   'stopOnEntry', 'serial', 'debugcon', 'persist', 'stepInterrupts', 'noDebug', '__sessionId', '__restart',
   '__configurationTarget', 'presentation', 'internalConsoleOptions', 'preLaunchTask', 'postDebugTask',
   'debugServer', 'trace',
@@ -143,7 +145,7 @@ export function parseLaunchArguments(raw: unknown): LaunchSpec {
   for (const key of Object.keys(args)) {
     if (!KNOWN.has(key)) {
       throw new LaunchError(
-        `unknown launch argument '${key}' (known: image, fda, hda, boot, bios, kernel, append, initrd, memory, cpus, symbols, stopOnEntry, serial, debugcon, persist, stepInterrupts, cwd)`,
+        `unknown launch argument '${key}' (known: image, fda, hda, cdrom, boot, bios, kernel, append, initrd, memory, cpus, symbols, stopOnEntry, serial, debugcon, persist, stepInterrupts, cwd)`,
       );
     }
   }
@@ -153,12 +155,13 @@ export function parseLaunchArguments(raw: unknown): LaunchSpec {
   const image = optionalPath(args, 'image', cwd);
   const fda = optionalPath(args, 'fda', cwd);
   const hda = optionalPath(args, 'hda', cwd);
+  const cdrom = optionalPath(args, 'cdrom', cwd);
   // The kernel's and modules' names stay as written (the guest sees them); files are resolved against cwd.
   const kernel = args.kernel === undefined ? null : (checked(args, 'kernel', inputFile('a readable kernel file', cwd)), args.kernel as string);
   const append = args.append === undefined ? null : checked(args, 'append', nonEmptyText('a non-empty command line'));
   const initrd = args.initrd === undefined ? null : checked(args, 'initrd', initrdList('readable files, comma-separated', cwd));
-  if (image === null && fda === null && hda === null && kernel === null) {
-    throw new LaunchError("nothing to boot: give 'image' (a boot sector, floppy or disk image), 'fda', 'hda' or 'kernel'");
+  if (image === null && fda === null && hda === null && cdrom === null && kernel === null) {
+    throw new LaunchError("nothing to boot: give 'image' (a boot sector, floppy or disk image), 'fda', 'hda', 'cdrom' or 'kernel'");
   }
   if (kernel === null && append !== null) throw new LaunchError("'append' needs 'kernel'");
   if (kernel === null && initrd !== null) throw new LaunchError("'initrd' needs 'kernel'");
@@ -183,6 +186,7 @@ export function parseLaunchArguments(raw: unknown): LaunchSpec {
     image,
     fda,
     hda,
+    cdrom,
     boot,
     bios,
     kernel,
@@ -208,6 +212,8 @@ const LAUNCH_LABELS: ImageLabels = {
   twoHardDisks: "two hard-disk images given ('image' and 'hda')",
   bootAWithoutFloppy: "'boot' is \"a\" but there is no floppy image",
   bootCWithoutHardDisk: "'boot' is \"c\" but there is no hard-disk image",
+  bootDWithoutCdrom: "'boot' is \"d\" but there is no CD-ROM image ('cdrom')",
+  cdrom: "CD-ROM image 'cdrom'",
   kernel: "'kernel'",
   append: "'append'",
   initrd: "'initrd'",

@@ -180,6 +180,7 @@ export class VmexitRuntime {
       hardDisk: images.hardDisk,
       boot: images.boot,
       kernel: images.kernel,
+      cdrom: images.cdrom,
       cpus: this.spec.cpus,
       onSerialOutput: (b) => this.serial.byte(b),
       onDebugconOutput: (b) => this.debugcon.byte(b),

@@ -8,6 +8,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CdImage, CdImageError } from '../devices/cdImage';
 import { DiskImage, DiskImageError } from '../devices/disk';
 import { DirectBoot, KernelImageError, KernelModule, openKernel } from '../devices/loaders/openKernel';
 import { ValueRule, describeValue, inputFileProblem } from './optionRules';
@@ -22,7 +23,9 @@ export interface ImageRequest {
   image: string | null;
   fda: string | null;
   hda: string | null;
-  boot: 'a' | 'c' | null;
+  boot: 'a' | 'c' | 'd' | null;
+  /** An ISO 9660 image for the CD-ROM drive. */
+  cdrom?: string | null;
   /** 'builtin' or a ROM image file. */
   bios: string;
   /** --kernel: a Multiboot or Linux kernel started by the built-in BIOS instead of a boot sector. */
@@ -46,6 +49,8 @@ export interface ImageLabels {
   twoHardDisks: string;
   bootAWithoutFloppy: string;
   bootCWithoutHardDisk: string;
+  bootDWithoutCdrom: string;
+  cdrom: string;
   /** The kernel, command line and initrd options as the front end names them ("--kernel", "'kernel'"). */
   kernel: string;
   append: string;
@@ -55,7 +60,8 @@ export interface ImageLabels {
 export interface OpenedImages {
   floppy: DiskImage | null;
   hardDisk: DiskImage | null;
-  boot: 'a' | 'c';
+  cdrom: CdImage | null;
+  boot: 'a' | 'c' | 'd';
   bios: Uint8Array | null;
   /** The kernel laid out for the BIOS's boot step (--kernel), or null. */
   kernel: DirectBoot | null;
@@ -97,7 +103,7 @@ export function openImages(request: ImageRequest, labels: ImageLabels): OpenedIm
     return openImagesChecked(request, labels);
   } catch (e) {
     // The disk model's and the kernel loaders' own checks are bad input too.
-    if (e instanceof DiskImageError || e instanceof KernelImageError) throw new HostFileError(e.message);
+    if (e instanceof DiskImageError || e instanceof CdImageError || e instanceof KernelImageError) throw new HostFileError(e.message);
     throw e;
   }
 }
@@ -146,14 +152,16 @@ function openImagesChecked(request: ImageRequest, labels: ImageLabels): OpenedIm
     hardDisk = DiskImage.hard(bytes, request.hda);
     files.set(hardDisk, request.hda);
   }
-  const boot = request.boot ?? imageDrive ?? (floppy ? 'a' : 'c');
+  const cdrom = request.cdrom ? new CdImage(readHostFile(request.cdrom, labels.cdrom), request.cdrom) : null;
+  const boot = request.boot ?? imageDrive ?? (floppy ? 'a' : hardDisk || !cdrom ? 'c' : 'd');
   // With a kernel the disks are only attached: the boot order matters only when asked for.
   const bootChecked = request.kernel === null || request.boot !== null;
   if (bootChecked && boot === 'a' && !floppy) throw new HostFileError(labels.bootAWithoutFloppy);
   if (bootChecked && boot === 'c' && !hardDisk) throw new HostFileError(labels.bootCWithoutHardDisk);
+  if (bootChecked && boot === 'd' && !cdrom) throw new HostFileError(labels.bootDWithoutCdrom);
   const bios = request.bios === 'builtin' ? null : readBiosImage(request.bios);
   const kernel = openKernelRequest(request, labels);
-  return { floppy, hardDisk, boot, bios, kernel, files };
+  return { floppy, hardDisk, cdrom, boot, bios, kernel, files };
 }
 
 /** QEMU's -initrd list: entries split at commas (",," is a comma in a name), each a file name and words after a space. */

@@ -118,7 +118,8 @@ export const MEMORY_MIB: ValueRule<number> = {
 /** vCPUs: as many as the MP table and the APIC IDs the board hands out allow. */
 export const CPU_COUNT = wholeNumber(1, 64);
 
-export const BOOT_DRIVE = oneOf('a', 'c');
+/** The boot drive, QEMU's letters: a floppy, c hard disk, d CD-ROM. */
+export const BOOT_DRIVE = oneOf('a', 'c', 'd');
 
 function errnoOf(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));

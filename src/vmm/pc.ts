@@ -18,6 +18,7 @@
 import { Cpu } from '../cpu/cpu';
 import { CpuMode, IF, Regs, Sregs } from '../cpu/state';
 import { Bios } from '../devices/bios/bios';
+import type { CdImage } from '../devices/cdImage';
 import { DiskImage } from '../devices/disk';
 import type { DirectBoot } from '../devices/loaders/directBoot';
 import { DebugConsole, IsaDebugExit, PostCodePort, SystemControlPortA } from '../devices/debugPorts';
@@ -39,7 +40,9 @@ export interface PcConfig {
   bios: Uint8Array | null;
   floppy: DiskImage | null;
   hardDisk: DiskImage | null;
-  boot: 'a' | 'c';
+  /** An ISO 9660 image in the CD-ROM drive (the built-in BIOS's INT 13h drive E0h). */
+  cdrom?: CdImage | null;
+  boot: 'a' | 'c' | 'd';
   /** A kernel to start instead of a boot sector (--kernel; needs the built-in BIOS). */
   kernel?: DirectBoot | null;
   onSerialOutput?: (byte: number) => void;
@@ -157,7 +160,8 @@ export class PcMachine {
         floppies: [config.floppy],
         hardDisks: config.hardDisk ? [config.hardDisk] : [],
         directBoot: config.kernel ?? null,
-        bootOrder: config.boot === 'a' ? ['floppy', 'hard'] : ['hard', 'floppy'],
+        cdrom: config.cdrom ?? null,
+        bootOrder: config.boot === 'a' ? ['floppy', 'hard', 'cdrom'] : config.boot === 'c' ? ['hard', 'floppy', 'cdrom'] : ['cdrom', 'hard', 'floppy'],
         memoryBytes: config.memoryBytes,
         cpus: vm.vcpus.length,
         vga: this.vga,

@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { strict as assert } from 'node:assert';
+import { main } from '../../src/cli/main';
 import { openKernel } from '../../src/devices/loaders/openKernel';
 import { splitInitrd } from '../../src/vmm/hostImages';
 import { REPO, QemuResult, qemuArgs, spawnQemu } from '../guests/harness';
@@ -145,3 +147,35 @@ export function kernelLines(serial: string, first: string): string[] {
   const at = text.indexOf(first);
   return at < 0 ? [] : text.slice(at).split('\n').filter((l) => l !== '');
 }
+
+// ---- `vmexit run` in-process (src/cli/main.ts), its stdout and stderr captured.
+
+export interface Captured {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runMain(argv: string[]): Promise<Captured> {
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += Buffer.from(chunk).toString('latin1')), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += Buffer.from(chunk).toString('utf8')), true)) as typeof process.stderr.write;
+  try {
+    const status = await main(['run', '--serial', 'stdio', ...argv]);
+    return { status, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+export function assertRefused(r: Captured, pattern: RegExp): void {
+  assert.equal(r.status, 2, `status 2: ${r.stderr}`);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+  assert.match(lines[0], pattern);
+}
+

@@ -6,38 +6,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { main } from '../../src/cli/main';
 import { openImages, parseLaunchArguments } from '../../src/debugAdapter/launchConfig';
-import { BOOT_CACHE, buildKernel, cacheFile } from './harness';
-
-interface Captured {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function runMain(argv: string[]): Promise<Captured> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += Buffer.from(chunk).toString('latin1')), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += Buffer.from(chunk).toString('utf8')), true)) as typeof process.stderr.write;
-  try {
-    const status = await main(['run', '--serial', 'stdio', ...argv]);
-    return { status, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
-
-function assertRefused(r: Captured, pattern: RegExp): void {
-  assert.equal(r.status, 2, `status 2: ${r.stderr}`);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `one line: ${r.stderr}`);
-  assert.match(lines[0], pattern);
-}
+import { BOOT_CACHE, assertRefused, buildKernel, cacheFile, runMain } from './harness';
 
 describe('CLI: --kernel, --append, --initrd', function () {
   this.timeout(60_000);

@@ -1,6 +1,7 @@
 // Running a test guest on vmexit's PcMachine in-process, bounded by an
 // instruction budget (never by wall time: the same image gives the same run).
 
+import { CdImage } from '../../src/devices/cdImage';
 import type { DirectBoot } from '../../src/devices/loaders/directBoot';
 import { DiskImage, MachineEvent, PcMachine } from '../../src/vmm/pc';
 
@@ -13,7 +14,9 @@ export interface GuestInput {
 export interface PcRunOptions {
   floppy?: Uint8Array | null;
   hardDisk?: Uint8Array | null;
-  boot: 'a' | 'c';
+  /** An ISO 9660 image in the CD-ROM drive. */
+  cdrom?: Uint8Array | null;
+  boot: 'a' | 'c' | 'd';
   /** A kernel the BIOS starts instead of a boot sector (--kernel). */
   kernel?: DirectBoot | null;
   /** Stop (with a `stop` event) once the serial output contains this. */
@@ -59,6 +62,7 @@ export async function runOnPc(options: PcRunOptions): Promise<PcRunResult> {
     hardDisk: options.hardDisk ? DiskImage.hard(options.hardDisk, 'disk.img') : null,
     boot: options.boot,
     kernel: options.kernel ?? null,
+    cdrom: options.cdrom ? new CdImage(options.cdrom, 'cd.iso') : null,
     cpus: options.cpus,
     onSerialOutput: (b) => (serial += String.fromCharCode(b)),
     onDebugconOutput: (b) => (debugcon += String.fromCharCode(b)),

@@ -11,10 +11,13 @@
 // kernel given with --kernel (./kernelHandover.ts).
 
 import type { Cpu } from '../../cpu/cpu';
-import { CS, DS, ES, SS } from '../../cpu/state';
+import { CS, DS, ES, IF, SS } from '../../cpu/state';
+import { CD_BLOCK, type CdImage } from '../cdImage';
 import type { Device, IoSize, PortHandler } from '../bus';
 import { Bda, Call } from './call';
+import { CDROM_DRIVE, CdromService } from './cdrom13';
 import { DiskService } from './disk13';
+import { ElToritoBoot, findElToritoBoot } from './elTorito';
 import { BiosEnv } from './env';
 import type { BiosHost } from './host';
 import { KBD_FLAGS3_POWER_ON, KeyboardService } from './keyboard';
@@ -29,6 +32,8 @@ export { BIOS_TRAP_PORT };
 export interface BiosState {
   /** Why the last INT 19h found nothing to boot, for INT 18h's message. */
   bootFailure: string | null;
+  /** The CD's El Torito boot image when INT 19h booted it (INT 13h AH=4Bh reports it). */
+  cdBoot?: ElToritoBoot | null;
   /** Services run, a figure of merit. */
   traps: number;
 }
@@ -46,7 +51,8 @@ export class Bios implements Device<BiosState>, PortHandler {
   private readonly disk: DiskService;
   private readonly keyboard: KeyboardService;
   private readonly system: SystemService;
-  private state: BiosState = { bootFailure: null, traps: 0 };
+  private readonly cdrom: CdromService | null;
+  private state: BiosState = { bootFailure: null, traps: 0, cdBoot: null };
 
   constructor(private readonly host: BiosHost) {
     const built = buildRom(host.hardDisks, host.cpus);
@@ -58,18 +64,20 @@ export class Bios implements Device<BiosState>, PortHandler {
     this.disk = new DiskService(this.env);
     this.keyboard = new KeyboardService(this.env);
     this.system = new SystemService(this.env);
+    this.cdrom = host.cdrom ? new CdromService(host.cdrom, () => this.state.cdBoot ?? null) : null;
   }
 
   reset(): void {
-    this.state = { bootFailure: null, traps: 0 };
+    this.state = { bootFailure: null, traps: 0, cdBoot: null };
+    this.cdrom?.reset();
   }
 
   saveState(): BiosState {
-    return { ...this.state };
+    return { ...this.state, cdBoot: this.state.cdBoot ? { ...this.state.cdBoot } : null };
   }
 
   loadState(state: BiosState): void {
-    this.state = { ...state };
+    this.state = { ...state, cdBoot: state.cdBoot ? { ...state.cdBoot } : null };
   }
 
   ioRead(_port: number, _size: IoSize): number {
@@ -104,7 +112,8 @@ export class Bios implements Device<BiosState>, PortHandler {
         this.video.service(call);
         return;
       case 'int13':
-        this.disk.service(call);
+        if (this.cdrom && call.dl === CDROM_DRIVE) this.cdrom.service(call);
+        else this.disk.service(call);
         return;
       case 'int14':
         this.system.int14(call);
@@ -281,6 +290,16 @@ export class Bios implements Device<BiosState>, PortHandler {
     }
     const reasons: string[] = [];
     for (const kind of host.bootOrder) {
+      if (kind === 'cdrom') {
+        if (!host.cdrom) continue;
+        const found = findElToritoBoot(host.cdrom);
+        if (typeof found === 'string') {
+          reasons.push(`CD-ROM: ${found}`);
+          continue;
+        }
+        this.bootCd(call, host.cdrom, found);
+        return;
+      }
       const drives: { dl: number; label: string }[] =
         kind === 'floppy'
           ? host.floppies.flatMap((f, i) => (f ? [{ dl: i, label: `floppy ${String.fromCharCode(65 + i)}` }] : []))
@@ -301,20 +320,41 @@ export class Bios implements Device<BiosState>, PortHandler {
           continue;
         }
         this.env.mem.write(0x7c00, sector);
-        const cpu = call.cpu;
-        cpu.reg32.fill(0);
-        call.dl = dl;
-        cpu.loadSegmentReal(DS, 0);
-        cpu.loadSegmentReal(ES, 0);
-        cpu.loadSegmentReal(SS, 0);
-        call.sp = BOOT_STACK_TOP;
-        this.state.bootFailure = null;
+        this.bootRegisters(call, dl);
         return;
       }
     }
     if (host.bootOrder.length === 0 || reasons.length === 0) reasons.push('no disk images');
     this.state.bootFailure = reasons.join('; ');
     call.ip = this.layout.int19NoBoot;
+  }
+
+  /**
+   * El Torito no-emulation boot: the boot image's virtual sectors go to its
+   * load segment, which the CPU enters at offset 0 (as SeaBIOS does) with
+   * DL = E0h, interrupts on, DS = ES = SS = 0 and SP = 7C00h.
+   */
+  private bootCd(call: Call, cd: CdImage, boot: ElToritoBoot): void {
+    const image = cd.readBytes(boot.lba * CD_BLOCK, boot.sectorCount * 512);
+    if (image) this.env.mem.write(boot.loadSegment << 4, image);
+    this.bootRegisters(call, CDROM_DRIVE);
+    const cpu = call.cpu;
+    cpu.loadSegmentReal(CS, boot.loadSegment);
+    call.ip = 0;
+    cpu.setFlags(cpu.getFlags() | IF);
+    this.state.cdBoot = boot;
+  }
+
+  /** What boot code starts with: the boot drive in DL, other registers zero, DS = ES = SS = 0, SP = 7C00h. */
+  private bootRegisters(call: Call, dl: number): void {
+    const cpu = call.cpu;
+    cpu.reg32.fill(0);
+    call.dl = dl;
+    cpu.loadSegmentReal(DS, 0);
+    cpu.loadSegmentReal(ES, 0);
+    cpu.loadSegmentReal(SS, 0);
+    call.sp = BOOT_STACK_TOP;
+    this.state.bootFailure = null;
   }
 
   /** INT 18h: nothing to boot. The message goes to the user and the screen; the stub halts. */

@@ -3,6 +3,7 @@
 import type { Cpu } from '../../cpu/cpu';
 import type { IoPorts } from '../../cpu/bus';
 import type { GuestRam } from '../bus';
+import type { CdImage } from '../cdImage';
 import type { DiskImage } from '../disk';
 import type { DirectBoot } from '../loaders/directBoot';
 import type { VgaMode } from '../vgaText';
@@ -34,8 +35,10 @@ export interface BiosHost {
   hardDisks: DiskImage[];
   /** A kernel given with --kernel: INT 19h starts it instead of reading a boot sector. */
   directBoot?: DirectBoot | null;
-  /** Which kind of drive INT 19h tries first. */
-  bootOrder: ('floppy' | 'hard')[];
+  /** The CD-ROM (INT 13h drive E0h), booted through El Torito. */
+  cdrom?: CdImage | null;
+  /** The kinds of drive INT 19h tries, in order. */
+  bootOrder: ('floppy' | 'hard' | 'cdrom')[];
   /** Guest RAM size in bytes (the memory map, INT 12h/15h). */
   memoryBytes: number;
   /** vCPUs, for the MP table (the APs are left waiting for a Start-up IPI). */
