@@ -41,7 +41,7 @@ describe('debug adapter: system registers in expressions, error paths', function
     assert.match(await evaluate(dc, 'ds.selector'), /^0x0000 /);
     assert.match(await evaluate(dc, 'ss.limit'), /^0x0000FFFF/);
     assert.match(await evaluate(dc, 'cs.base'), /^0x00000000/);
-    assert.match(await evaluate(dc, 'ds.attributes'), /^0x0000C092/, 'present writable data, D/B and G from the 4 GiB descriptor');
+    assert.match(await evaluate(dc, 'ds.attributes'), /^0x0000C093/, 'present writable data, accessed (the load sets A), D/B and G from the 4 GiB descriptor');
     assert.match(await evaluate(dc, 'gdtr.limit'), /^0x000F \(15\)/);
     assert.match(await evaluate(dc, 'gdtr.base == gdt'), /^0x0001 /);
     assert.match(await evaluate(dc, 'idtr.limit'), /^0xFFFF/, 'as at reset');

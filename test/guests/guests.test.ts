@@ -193,7 +193,12 @@ describe('test guests: differential check against QEMU', function () {
   });
   for (const guest of GUESTS) {
     it(`${guest.name}: same serial output and status as QEMU`, async () => {
-      const q = await qemu(guest);
+      let q = await qemu(guest);
+      // QEMU's timers follow the host clock: on a loaded host its vCPU thread
+      // can lose time against them (the timers guest then counts too few RTC
+      // ticks per PIT tick). Such a run says nothing about the guest, so it
+      // runs once more before the guest is judged.
+      if (failLines(q.serial).length > 0) q = await qemu(guest);
       assert.ok(!q.timedOut, `QEMU timed out; serial so far:\n${q.serial}`);
       // The guest itself must be right on QEMU, or the comparison means nothing.
       assert.deepEqual(failLines(q.serial), [], `the guest fails on QEMU:\n${q.serial}`);
