@@ -35,7 +35,7 @@ describe('x87 against the host FPU', function () {
         const r = new Rng(SEED * 7919 + n * 104729 + group.length);
         const cases = Array.from({ length: CASES }, () => f.make(r));
         const report = check(cases, f.compare, SHOW);
-        const unstable = report.hostUnstable > 0 ? ` (${report.hostUnstable} whose two host runs differed)` : '';
+        const unstable = report.hostUnstable > 0 ? ` (${report.hostUnstable} host runs differed or lost the pointers and were repeated)` : '';
         const line = `${f.name}: ${report.cases} cases, ${report.mismatches} mismatches, ${report.unimplemented} not implemented${unstable}`;
         if (report.mismatches > 0 || report.unimplemented > 0) problems.push([line, ...report.examples].join('\n    '));
         else if (TABLE_ALL || unstable) console.log(`    ${line}`);
