@@ -475,7 +475,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       const node = this.variables.children(args.variablesReference)?.nodes.find((n) => n.name === args.name);
       if (!node) throw new Error(`no variable '${args.name}' here`);
       if (!node.set) throw new Error(`'${args.name}' cannot be changed`);
-      node.set(evaluator.evaluate(args.value).value);
+      node.set(this.numberOf(rt, args.value, undefined, evaluator));
       this.variables.invalidateValues();
       const fresh = this.variables.children(args.variablesReference)?.nodes.find((n) => n.name === args.name) ?? node;
       response.body = { value: fresh.value };
@@ -515,6 +515,16 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
     });
   }
 
+  /** A new value's number: a C expression over the frame's variables and the program's enumerators (BLUE, 'x', counter + 1), else NASM syntax. */
+  private numberOf(rt: VmexitRuntime, text: string, frameId: number | undefined, evaluator: Evaluator): number {
+    const c = this.cFrame(rt, frameId);
+    const v = c && evaluateC(text, c);
+    if (!c || !v) return evaluator.evaluate(text).value;
+    const x = c.values.scalar(v);
+    if (typeof x === 'string') throw new Error(x);
+    return x;
+  }
+
   protected setExpressionRequest(response: DebugProtocol.SetExpressionResponse, args: DebugProtocol.SetExpressionArguments): void {
     const rt = this.needStopped(response);
     if (!rt || !this.evaluator) return;
@@ -524,7 +534,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
       const c = this.cFrame(rt, args.frameId);
       const cv = c && evaluateC(args.expression, c);
       if (c && cv) {
-        c.values.set(cv, evaluator.evaluate(args.value).value);
+        c.values.set(cv, this.numberOf(rt, args.value, args.frameId, evaluator));
         this.variables.invalidateValues();
         response.body = { value: c.values.format(evaluateC(args.expression, c) ?? cv) };
         return;

@@ -89,6 +89,29 @@ function typeIndex(program: DebugProgram): Map<string, Die> {
   return index;
 }
 
+const enumeratorIndex = new WeakMap<DebugProgram, Map<string, { value: number; type: Die }>>();
+
+/** The program's enumerators by name, with their enum type. */
+function enumerators(program: DebugProgram): Map<string, { value: number; type: Die }> {
+  let index = enumeratorIndex.get(program);
+  if (index) return index;
+  const found = new Map<string, { value: number; type: Die }>();
+  const info = program.info;
+  const visit = (d: Die): void => {
+    if (d.tag === DW_TAG.enumerationType) {
+      for (const c of d.children) {
+        const name = info.name(c);
+        const value = info.number(c, 0x1c); // DW_AT_const_value
+        if (c.tag === DW_TAG.enumerator && name && value !== undefined && !found.has(name)) found.set(name, { value, type: d });
+      }
+    }
+    for (const c of d.children) visit(c);
+  };
+  for (const u of info.units) visit(u.root);
+  enumeratorIndex.set(program, (index = found));
+  return index;
+}
+
 /**
  * Evaluates `text` as a C expression in `frame`: the value, undefined when
  * the text is not a C expression over the frame's C variables; throws with
@@ -239,8 +262,11 @@ export function evaluateC(text: string, frame: CFrame): CValue | undefined {
     }
     const n = name();
     const v = frame.lookup(n);
-    if (!v) throw new NotC();
-    return v;
+    if (v) return v;
+    // An enumerator of the program's enums (paint == GREEN).
+    const e = program?.hasInfo ? enumerators(program).get(n) : undefined;
+    if (!e) throw new NotC();
+    return number(e.value, new TypeBuilder(program!.info).typeOf(e.type));
   };
 
   const postfix = (): CValue => {
@@ -305,17 +331,17 @@ export function evaluateC(text: string, frame: CFrame): CValue | undefined {
       }
     }
   };
-  const binary = (level: number): CValue =>
-    nest(() => {
-      if (level >= LEVELS.length) return unary();
-      let left = binary(level + 1);
-      for (;;) {
-        const op = LEVELS[level].find((o) => peek(o));
-        if (!op) return left;
-        i++;
-        left = apply(op, left, binary(level + 1));
-      }
-    });
+  // Nesting is counted in unary(): each level here recurses at most LEVELS.length deep per unary.
+  const binary = (level: number): CValue => {
+    if (level >= LEVELS.length) return unary();
+    let left = binary(level + 1);
+    for (;;) {
+      const op = LEVELS[level].find((o) => peek(o));
+      if (!op) return left;
+      i++;
+      left = apply(op, left, binary(level + 1));
+    }
+  };
 
   try {
     const v = binary(0);

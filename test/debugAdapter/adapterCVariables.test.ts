@@ -231,6 +231,10 @@ describe('debug adapter: C variables, types and values', function () {
     const status = (await vars(globals)).get('status')?.variablesReference ?? 0;
     await dc.setVariableRequest({ variablesReference: status, name: 'level', value: '-8' });
     assert.equal((await evaluate('status')).result, '{ready = 1, mode = 5, level = -8}');
+    await dc.setVariableRequest({ variablesReference: globals, name: 'paint', value: 'BLUE' });
+    assert.equal((await evaluate('paint')).result, 'BLUE', 'set by enumerator name');
+    assert.equal((await evaluate('paint == BLUE && RED == 0')).result, '1');
+    assert.equal((await evaluate('((((((((((counter))))))))))')).result, '100', 'parentheses nest');
     const set = (await dc.customRequest('setExpression', { expression: 'first.value', value: '9' })) as DebugProtocol.SetExpressionResponse;
     assert.equal(set.body.value, '9');
     assert.equal((await evaluate('list->value')).result, '9');
