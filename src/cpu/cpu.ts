@@ -22,6 +22,7 @@ import { aluForm, aluGroup1, incDecRegister, testForm } from './ops/arith';
 import { conditionalJumpNear, conditionalJumpShort, nearBranch } from './ops/control';
 import { moveExtend, moveForm, moveImmediate } from './ops/move';
 import { shiftGroup } from './ops/shift';
+import { CPUID_SIGNATURE } from './ops/misc';
 import { pushPopRegister } from './ops/stack';
 import { stringInstruction } from './ops/string';
 import * as runLoop from './runLoop';
@@ -191,7 +192,7 @@ export class Cpu extends MemoryAccess {
   reset(): void {
     this.flushTlb();
     this.reg32.fill(0);
-    this.reg32[2] = 0x00000600; // EDX: family 6 signature, as after RESET
+    this.reg32[2] = CPUID_SIGNATURE; // EDX: the processor signature, as after RESET (SDM vol. 3 §9.1.4)
     this.eip = 0xfff0;
     this.flags = FIXED1;
     this.lazy = 0;

@@ -82,13 +82,16 @@ function opBound(cpu: Cpu): void {
 }
 
 /**
- * The processor identity CPUID reports. Our own, not a real vendor's: guests
- * take the generic path for an unknown vendor, and nothing pretends to be a
- * part we do not model.
+ * The processor identity CPUID reports: an Intel P6, the Pentium Pro (family
+ * 6, model 1, stepping 9: a stepping past the errata kernels work around),
+ * with only the features vmexit implements. An unknown vendor sent common
+ * test libraries down AMD-specific paths (performance counters whose first
+ * WRMSR faults), so the vendor is Intel's.
  *
- * - Leaf 0: maximum basic leaf 1, vendor "vmexitVMEXIT" (EBX, EDX, ECX).
- * - Leaf 1: EAX signature family 6, model 0, stepping 0 (00000600h, the same
- *   value the core leaves in EDX at reset); EBX: the initial APIC ID in
+ * - Leaf 0: maximum basic leaf 1 (so no leaf 0Ah: no architectural
+ *   performance monitoring), vendor "GenuineIntel" (EBX, EDX, ECX).
+ * - Leaf 1: EAX signature 00000619h (the same value the core leaves in EDX
+ *   at reset); EBX: the initial APIC ID in
  *   bits 31:24 (no brand index, no CLFLUSH, one logical processor per
  *   package); ECX 0; EDX features: FPU (the x87, ../fpu), DE (CR4.DE and the DR4/DR5 rule), PSE
  *   (4 MiB pages), TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), CX8
@@ -101,8 +104,8 @@ function opBound(cpu: Cpu): void {
  * - Any other leaf returns leaf 1's data, as Intel processors return the
  *   highest basic leaf for a leaf beyond the maximum.
  */
-export const CPUID_VENDOR = 'vmexitVMEXIT';
-export const CPUID_SIGNATURE = 0x00000600;
+export const CPUID_VENDOR = 'GenuineIntel';
+export const CPUID_SIGNATURE = 0x00000619;
 export const CPUID_FEATURES_EDX = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 13) | (1 << 15);
 /** CPUID.1:EDX bit 9: an on-chip APIC (reported while it is enabled). */
 export const CPUID_APIC = 1 << 9;
