@@ -90,6 +90,14 @@ export class Cpu extends MemoryAccess {
   sysenterEip = 0;
   patLo = PAT_DEFAULT;
   patHi = PAT_DEFAULT;
+  /**
+   * The P6 performance counters PerfCtr0/1 (MSRs C1h, C2h; 40 bits, held as
+   * whole numbers) and their event selects PerfEvtSel0/1 (186h, 187h). No
+   * event is modelled, so the counters count nothing: enabling them (EN,
+   * PerfEvtSel0 bit 22) is an internal error (ops/system.ts); RDPMC reads them.
+   */
+  readonly perfCtr = [0, 0];
+  readonly perfEvtSel = [0, 0];
   readonly dr = new Int32Array(8);
   /** CS.D: default operand and address size of the code being run. */
   code32 = false;
@@ -208,6 +216,8 @@ export class Cpu extends MemoryAccess {
     this.cr2 = this.cr3 = this.cr4 = this.efer = 0;
     this.sysenterCs = this.sysenterEsp = this.sysenterEip = 0;
     this.patLo = this.patHi = PAT_DEFAULT;
+    this.perfCtr.fill(0);
+    this.perfEvtSel.fill(0);
     this.dr.fill(0);
     this.dr[6] = 0xffff0ff0 | 0;
     this.dr[7] = 0x400;
@@ -334,6 +344,7 @@ export class Cpu extends MemoryAccess {
       msrs: {
         sysenterCs: this.sysenterCs >>> 0, sysenterEsp: this.sysenterEsp >>> 0, sysenterEip: this.sysenterEip >>> 0,
         pat: [this.patLo >>> 0, this.patHi >>> 0],
+        perf: [this.perfCtr[0], this.perfCtr[1], this.perfEvtSel[0] >>> 0, this.perfEvtSel[1] >>> 0],
       },
       fpu: this.fpu.getState(),
     };
@@ -358,6 +369,10 @@ export class Cpu extends MemoryAccess {
     this.sysenterEip = m ? m.sysenterEip | 0 : 0;
     this.patLo = m ? m.pat[0] | 0 : PAT_DEFAULT;
     this.patHi = m ? m.pat[1] | 0 : PAT_DEFAULT;
+    for (let i = 0; i < 2; i++) {
+      this.perfCtr[i] = m?.perf?.[i] ?? 0;
+      this.perfEvtSel[i] = (m?.perf?.[2 + i] ?? 0) | 0;
+    }
     if (state.fpu) this.fpu.setState(state.fpu);
     else this.fpu.reset();
   }

@@ -146,12 +146,14 @@ export interface FpuState {
   lastDs: number;
 }
 
-/** SYSENTER_CS/ESP/EIP and IA32_PAT (low and high dwords), as unsigned dwords. */
+/** SYSENTER_CS/ESP/EIP, IA32_PAT (low and high dwords) and the performance counters, unsigned. */
 export interface MsrState {
   sysenterCs: number;
   sysenterEsp: number;
   sysenterEip: number;
   pat: [number, number];
+  /** PerfCtr0, PerfCtr1, PerfEvtSel0, PerfEvtSel1 (absent before they existed: 0). */
+  perf?: number[];
 }
 
 /** Everything `Cpu.saveState` returns: plain and JSON-serialisable. */

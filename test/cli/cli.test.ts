@@ -163,12 +163,12 @@ describe('CLI: vmexit run', function () {
       assert.ok(r.stdout.includes('INFO triple fault next'), show(r));
     });
 
-    it('an instruction the core does not implement (RDPMC): status 125 naming the bytes and CS:IP', async () => {
+    it('something the core does not implement (WRMSR starting the performance counters): status 125 naming the bytes and CS:IP', async () => {
       const r = await runCli(['run', assemble('unimpl')]);
       assert.equal(r.status, 125, show(r));
       assertOneLineError(r, /internal error/);
-      assert.match(r.stderr, /0F 33/i, 'names the bytes');
-      assert.match(r.stderr, /0000:7E00/i, 'names CS:IP');
+      assert.match(r.stderr, /0F 30/i, 'names the bytes');
+      assert.match(r.stderr, /0000:7E0F/i, 'names CS:IP');
     });
   });
 

@@ -148,12 +148,32 @@ describe('CPU: invalid and unimplemented encodings (src/cpu/ops/encodings.ts)', 
     }
   });
 
-  it('an unimplemented valid instruction ends the run with an internal error naming it', function () {
+  it('what the core does not implement ends the run with an internal error naming it', function () {
     for (const e of UNIMPLEMENTED_ENCODINGS) {
       const o = runOne(opBytes(e.index), 'pm32');
       assert.equal(o.kind, 'internal', `${e.name}: ${describe_(o)}`);
       assert.match((o as { message: string }).message, new RegExp(`^${e.name} \\(${encodingName(e.index)}\\) is not implemented`));
     }
+    // WRMSR starting the performance counters (PerfEvtSel0.EN): no event is modelled.
+    const o = runOne([0x0f, 0x30], 'real', () => cpu.setRegs({ ...cpu.getRegs(), ecx: 0x186, eax: 0x004300c0, edx: 0 }));
+    assert.match(describe_(o), /internal error "counting performance-monitoring events \(PerfEvtSel0.EN\) is not implemented"/);
+  });
+
+  it('RDPMC reads the P6 counters PerfCtr0/1 (40 bits); #GP(0) for another counter or at CPL 3', function () {
+    // WRMSR C1h with bit 31 set: bits 39:32 are its sign extension.
+    runOne([0x0f, 0x30], 'real', () => cpu.setRegs({ ...cpu.getRegs(), ecx: 0xc1, eax: 0x80000001, edx: 0x12 }));
+    assert.equal(cpu.perfCtr[0], 0xff80000001);
+    const o = runOne([0x0f, 0x33], 'real', () => {
+      cpu.perfCtr[1] = 0x3412345678;
+      cpu.setRegs({ ...cpu.getRegs(), ecx: 1 });
+    });
+    assert.equal(describe_(o), 'ran');
+    assert.equal(cpu.getRegs().eax, 0x12345678);
+    assert.equal(cpu.getRegs().edx, 0x34);
+    assert.equal(describe_(runOne([0x0f, 0x33], 'pm32', () => cpu.setRegs({ ...cpu.getRegs(), ecx: 0 }))), 'ran');
+    assert.equal(describe_(runOne([0x0f, 0x33], 'real', () => cpu.setRegs({ ...cpu.getRegs(), ecx: 2 }))), 'vector 13');
+    assert.equal(describe_(runOne([0x0f, 0x33], 'pm32-cpl3', () => cpu.setRegs({ ...cpu.getRegs(), ecx: 0 }))), 'vector 13');
+    assert.equal(describe_(runOne([0x0f, 0x33], 'vm86', () => cpu.setRegs({ ...cpu.getRegs(), ecx: 0, eflags: 0x20002 }))), 'vector 13');
   });
 
   it('hint NOPs (0F 0D, 0F 18-0F 1F, ENDBR32/64) decode their operand and touch nothing, even beyond the segment limit', function () {
@@ -291,7 +311,7 @@ describe('CPU: #UD against the host CPU (one-byte and 0F maps, user mode)', func
     });
     console.log(
       `    ${cases.length} encodings walked, ${hostIll} SIGILL on the host; left out as features CPUID does not report: ` +
-        `${feature.size} opcodes; as valid but not implemented: ${[...unimplemented].map((i) => encodingName(i)).join(', ')}`,
+        `${feature.size} opcodes; as valid but not implemented: ${[...unimplemented].map((i) => encodingName(i)).join(', ') || 'none'}`,
     );
     assert.ok(hostIll > 20, `only ${hostIll} SIGILLs on the host: is the walk running?`);
     assert.deepEqual(problems, []);

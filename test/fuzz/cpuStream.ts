@@ -23,8 +23,8 @@ import {
 export const CHUNK = 2048;
 /** Instructions the two VMs of the snapshot round trip run after the restore. */
 const TWIN_INSTRUCTIONS = 3000;
-/** MSRs compared across a snapshot round trip (TSC, APIC base, SYSENTER, PAT, EFER). */
-const MSRS = [0x10, 0x1b, 0x174, 0x175, 0x176, 0x277, 0xc0000080];
+/** MSRs compared across a snapshot round trip (TSC, APIC base, SYSENTER, PAT, EFER, performance counters). */
+const MSRS = [0x10, 0x1b, 0x174, 0x175, 0x176, 0x277, 0xc0000080, 0xc1, 0xc2, 0x186, 0x187];
 
 export type CrashKind = 'exception' | 'invalid-state' | 'snapshot' | 'unexpected-exit' | 'hang';
 
@@ -337,7 +337,8 @@ function setUp(o: StreamOptions, stats: StreamStats): { driver: Driver; rom: Uin
   let pat = 0n;
   for (let i = 0; i < 8; i++) pat |= patType() << BigInt(8 * i);
   const msrs: [number, bigint][] = [[0x174, BigInt(r.next32())], [0x175, BigInt(r.next32())], [0x176, BigInt(r.next32())],
-    [0x277, pat], [0x10, BigInt(r.next32()) * 256n]];
+    [0x277, pat], [0x10, BigInt(r.next32()) * 256n], [0xc1, BigInt(r.next32())], [0xc2, BigInt(r.next32())],
+    [0x186, BigInt((r.next32() & ~0x00600000) >>> 0)], [0x187, BigInt((r.next32() & ~0x00600000) >>> 0)]];
   for (const [msr, value] of msrs) {
     if (!driver.vcpu.setMsr(msr, value)) throw new Error(`setMsr(${msr.toString(16)}h, ${value}) refused`);
   }

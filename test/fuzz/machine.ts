@@ -168,7 +168,7 @@ function randomRegister(r: Rng): number {
   if (k < 7) return DATA + r.below(0x10000);
   if (k < 9) return r.next32();
   // Edge values, and the MSR numbers the core has (for RDMSR/WRMSR/RDPMC through ECX).
-  return r.pick([0, 0xffffffff, 0x80000000, 0x7fffffff, 0xffff, 0x8000, 1, 0x10, 0x1b, 0x174, 0x175, 0x176, 0x277, 0xc0000080]);
+  return r.pick([0, 0xffffffff, 0x80000000, 0x7fffffff, 0xffff, 0x8000, 1, 0x10, 0x1b, 0x174, 0x175, 0x176, 0x277, 0xc0000080, 0xc1, 0xc2, 0x186, 0x187]);
 }
 
 /** Random general registers and flags (IF mostly off, TF and NT rarely: they are worth a little, not a lot). */

@@ -1,14 +1,17 @@
-; unimpl: an instruction the core does not implement, at 0000:7E00 (the first
-; byte of the second sector): RDPMC (0F 33), a valid P6 instruction the core
-; does not implement (src/cpu/ops/encodings.ts). The CLI must stop with an
-; internal error (status 125) naming the bytes and the address. (SSE such as
-; ADDPS is no longer an example: the CPU reports no SSE, so it is #UD, as
-; x87 escapes such as FLD1 act as on a PC without a coprocessor.)
+; unimpl: something the core does not implement, at 0000:7E0F: WRMSR to
+; PerfEvtSel0 with EN set, which would start the P6 performance counters
+; counting events; the core models no events (src/cpu/ops/system.ts). The
+; CLI must stop with an internal error (status 125) naming the bytes
+; (0F 30) and the address. (RDPMC and SSE are no longer examples: RDPMC
+; reads the counters, and SSE is #UD on a CPU that reports none.)
 %include "boot.inc"
 
 main:
-        rdpmc
-        SAY     "INFO rdpmc executed"
+        mov     ecx, 0x186              ; 7E00: PerfEvtSel0
+        mov     eax, 0x004300c0         ; 7E06: EN, OS, USR; event C0h (instructions retired)
+        xor     edx, edx                ; 7E0C
+        wrmsr                           ; 7E0F
+        SAY     "INFO wrmsr executed"
         mov     al, 0
         out     0xf4, al
         jmp     halt

@@ -54,13 +54,17 @@ describe('VMM API', () => {
   });
 
   it('reports an instruction the core does not implement with its bytes and address', () => {
-    const vm = vmWithCode([0x90, 0x0f, 0x33, 0xc1]); // nop ; rdpmc (valid, not implemented)
+    // nop ; wrmsr with ECX = 186h (PerfEvtSel0), EAX = EN|OS|USR|event C0h: counting events is not implemented.
+    const vm = vmWithCode([0x90, 0x0f, 0x30]);
+    const regs = vm.vcpus[0].getRegs();
+    vm.vcpus[0].setRegs({ ...regs, ecx: 0x186, eax: 0x004300c0, edx: 0 });
     const exit = runToExit(vm);
     assert.equal(exit.kind, 'internal-error');
     if (exit.kind !== 'internal-error') return;
     assert.equal(exit.cs, 0);
     assert.equal(exit.eip, CODE + 1);
-    assert.deepEqual(exit.bytes.slice(0, 3), [0x0f, 0x33, 0xc1]);
+    assert.deepEqual(exit.bytes.slice(0, 2), [0x0f, 0x30]);
+    assert.match(exit.message, /PerfEvtSel0/);
   });
 
   it('shuts down on a triple fault', () => {

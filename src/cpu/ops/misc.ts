@@ -1,6 +1,7 @@
 // Odds and ends: HLT (F4), the flag instructions CMC CLC STC CLD STD (F5 F8
 // F9 FC FD), port I/O (E4-E7, EC-EF), SALC (D6), BOUND (62), ARPL (63),
-// CPUID (0F A2), RDTSC (0F 31), INVD/WBINVD (0F 08 09) and the hint NOPs
+// CPUID (0F A2), RDTSC (0F 31), RDPMC (0F 33), the SYSENTER/SYSEXIT checks
+// (0F 34 35), INVD/WBINVD (0F 08 09) and the hint NOPs
 // (0F 0D, 0F 18-0F 1F). The x87 (D8-DF, WAIT 9B) is in ../fpu.
 
 import { Cpu, OpHandler } from '../cpu';
@@ -203,6 +204,7 @@ export function installMisc(t: OpTable): void {
   define(t, 0x109, opPrivilegedNop); // WBINVD
 
   define(t, 0x63, opArpl);
+  define(t, 0x133, opRdpmc);
   define(t, 0x134, (cpu) => opSysenterSysexit(cpu, 'SYSENTER (0F 34)'));
   define(t, 0x135, (cpu) => opSysenterSysexit(cpu, 'SYSEXIT (0F 35)'));
 
@@ -222,6 +224,25 @@ export function installMisc(t: OpTable): void {
     cpu.decodeModRm();
     if (cpu.modrm >= 0xc0) cpu.undefinedOpcode();
   });
+}
+
+/** CR4.PCE: RDPMC allowed at any CPL (not settable on this core: CR4_SUPPORTED in ops/system.ts). */
+const CR4_PCE = 1 << 8;
+
+/**
+ * 0F 33 RDPMC (SDM vol. 2): EDX:EAX = performance counter ECX, 40 bits (EDX
+ * bits 7:0 hold 39:32). A P6 has counters 0 and 1: any other ECX is #GP(0),
+ * as is CPL > 0 (and virtual-8086 mode) without CR4.PCE. The counters are
+ * the PerfCtr0/1 MSRs (ops/system.ts); they count nothing (Cpu.perfCtr).
+ */
+function opRdpmc(cpu: Cpu): void {
+  const n = cpu.reg32[ECX] >>> 0;
+  if (n > 1) cpu.generalProtection(0);
+  if (cpu.protectedMode && (cpu.cpl !== 0 || (cpu.flags & VM) !== 0) && (cpu.cr4 & CR4_PCE) === 0) cpu.generalProtection(0);
+  const v = cpu.perfCtr[n];
+  const hi = Math.floor(v / 4294967296);
+  cpu.reg32[EAX] = v - hi * 4294967296;
+  cpu.reg32[EDX] = hi & 0xff;
 }
 
 /**

@@ -44,6 +44,12 @@ export const MSR_SYSENTER_CS = 0x174;
 export const MSR_SYSENTER_ESP = 0x175;
 export const MSR_SYSENTER_EIP = 0x176;
 export const MSR_PAT = 0x277;
+export const MSR_PERFCTR0 = 0xc1;
+export const MSR_PERFCTR1 = 0xc2;
+export const MSR_PERFEVTSEL0 = 0x186;
+export const MSR_PERFEVTSEL1 = 0x187;
+/** PerfEvtSel0.EN: starts both counters (SDM vol. 3, P6 family performance monitoring); bit 21 is reserved. */
+const PERFEVTSEL_EN = 1 << 22;
 export const MSR_EFER = 0xc0000080;
 
 const TWO32 = 4294967296;
@@ -369,6 +375,15 @@ function msrRead(cpu: Cpu, index: number): boolean {
     case MSR_SYSENTER_EIP: msrLo = cpu.sysenterEip; msrHi = 0; return true;
     case MSR_PAT: msrLo = cpu.patLo; msrHi = cpu.patHi; return true;
     case MSR_EFER: msrLo = cpu.efer; msrHi = 0; return true;
+    case MSR_PERFCTR0:
+    case MSR_PERFCTR1: {
+      const v = cpu.perfCtr[index - MSR_PERFCTR0];
+      msrHi = Math.floor(v / TWO32);
+      msrLo = v - msrHi * TWO32;
+      return true;
+    }
+    case MSR_PERFEVTSEL0:
+    case MSR_PERFEVTSEL1: msrLo = cpu.perfEvtSel[index - MSR_PERFEVTSEL0]; msrHi = 0; return true;
     default: return false;
   }
 }
@@ -421,6 +436,18 @@ function msrWrite(cpu: Cpu, index: number, lo: number, hi: number): boolean {
       if ((lo | hi) !== 0) return false;
       cpu.efer = 0;
       return true;
+    case MSR_PERFCTR0:
+    case MSR_PERFCTR1:
+      // A write sets bits 31:0 and sign-extends bit 31 into 39:32 (P6 family).
+      cpu.perfCtr[index - MSR_PERFCTR0] = lo + (lo & 0x80000000 ? 0xff * TWO32 : 0);
+      return true;
+    case MSR_PERFEVTSEL0:
+    case MSR_PERFEVTSEL1:
+      // Reserved: bit 21, the high dword, and EN in PerfEvtSel1. EN in PerfEvtSel0 cannot be set: no
+      // event is modelled (opWrmsr ends the run saying so; the VMM's setMsr is refused).
+      if (hi !== 0 || (lo & ((1 << 21) | PERFEVTSEL_EN)) !== 0) return false;
+      cpu.perfEvtSel[index - MSR_PERFEVTSEL0] = lo | 0;
+      return true;
     default:
       return false;
   }
@@ -448,6 +475,9 @@ function opRdmsr(cpu: Cpu): void {
 /** 0F 30 WRMSR: MSR[ECX] = EDX:EAX; #GP(0) at CPL > 0, for an unknown MSR or reserved bits. */
 function opWrmsr(cpu: Cpu): void {
   requireCpl0(cpu);
+  if (cpu.reg32[ECX] === MSR_PERFEVTSEL0 && (cpu.reg32[EAX] & PERFEVTSEL_EN) !== 0 && (cpu.reg32[EAX] & (1 << 21)) === 0 && cpu.reg32[EDX] === 0) {
+    cpu.unimplemented('counting performance-monitoring events (PerfEvtSel0.EN) is not implemented');
+  }
   if (!msrWrite(cpu, cpu.reg32[ECX], cpu.reg32[EAX], cpu.reg32[EDX])) cpu.generalProtection(0);
 }
 
