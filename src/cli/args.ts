@@ -210,7 +210,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   if (o.image === null && o.fda === null && o.hda === null && o.cdrom === null && o.kernel === null) throw new UserError('no image, --cdrom or --kernel given (see vmexit --help)');
   if (o.boot === 'a' && o.fda === null && o.image === null) throw new UserError('--boot a but no floppy image');
   if (o.boot === 'c' && o.hda === null && o.image === null) throw new UserError('--boot c but no hard-disk image');
-  if (o.boot === 'd' && o.cdrom === null) throw new UserError('--boot d but no CD-ROM image (--cdrom)');
+  if (o.boot === 'd' && o.cdrom === null && o.image === null) throw new UserError('--boot d but no CD-ROM image (--cdrom)');
   // The tracer steps one vCPU; interleaving several in one trace is not implemented.
   if (o.trace !== null && o.cpus > 1) throw new UserError(`--trace follows a single vCPU: use it with --cpus 1 (got --cpus ${o.cpus})`);
   return o;

@@ -14,6 +14,7 @@ const CLI_LABELS: ImageLabels = {
   bootAWithoutFloppy: '--boot a but there is no floppy image',
   bootCWithoutHardDisk: '--boot c but there is no hard-disk image',
   bootDWithoutCdrom: '--boot d but there is no CD-ROM image',
+  twoCdroms: 'two CD-ROM images given (the image argument, an ISO, and --cdrom)',
   cdrom: 'CD-ROM image',
   kernel: '--kernel',
   append: '--append',

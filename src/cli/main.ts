@@ -54,6 +54,7 @@ function pause(ms: number): Promise<void> {
 
 async function run(options: RunOptions): Promise<number> {
   const disks = openDisks(options);
+  for (const note of disks.notes) process.stderr.write(`vmexit: ${note}\n`);
   const serial = openOutput(options.serial, 'serial output');
   const debugcon = openOutput(options.debugcon, 'debugcon output');
   const until = options.until;

@@ -214,6 +214,7 @@ const LAUNCH_LABELS: ImageLabels = {
   bootCWithoutHardDisk: "'boot' is \"c\" but there is no hard-disk image",
   bootDWithoutCdrom: "'boot' is \"d\" but there is no CD-ROM image ('cdrom')",
   cdrom: "CD-ROM image 'cdrom'",
+  twoCdroms: "two CD-ROM images given ('image', an ISO, and 'cdrom')",
   kernel: "'kernel'",
   append: "'append'",
   initrd: "'initrd'",

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CdImage, CdImageError } from '../devices/cdImage';
 import { DiskImage, DiskImageError } from '../devices/disk';
+import { hasPartitionTable, isIso9660 } from '../devices/imageKind';
 import { DirectBoot, KernelImageError, KernelModule, openKernel } from '../devices/loaders/openKernel';
 import { ValueRule, describeValue, inputFileProblem } from './optionRules';
 
@@ -50,6 +51,7 @@ export interface ImageLabels {
   bootAWithoutFloppy: string;
   bootCWithoutHardDisk: string;
   bootDWithoutCdrom: string;
+  twoCdroms: string;
   cdrom: string;
   /** The kernel, command line and initrd options as the front end names them ("--kernel", "'kernel'"). */
   kernel: string;
@@ -65,6 +67,8 @@ export interface OpenedImages {
   bios: Uint8Array | null;
   /** The kernel laid out for the BIOS's boot step (--kernel), or null. */
   kernel: DirectBoot | null;
+  /** What the image argument was taken for, when its content (not its size) decided: one line each. */
+  notes: string[];
   /** Image files by disk, for persisting. */
   files: Map<DiskImage, string>;
 }
@@ -112,12 +116,20 @@ function openImagesChecked(request: ImageRequest, labels: ImageLabels): OpenedIm
   const files = new Map<DiskImage, string>();
   let floppy: DiskImage | null = null;
   let hardDisk: DiskImage | null = null;
-  let imageDrive: 'a' | 'c' | null = null;
+  let imageDrive: 'a' | 'c' | 'd' | null = null;
+  let imageCd: CdImage | null = null;
+  const notes: string[] = [];
   if (request.image !== null) {
     const file = request.image;
     const bytes = readHostFile(file, labels.image);
-    let disk: DiskImage;
-    if (FLOPPY_SIZES.has(bytes.length)) disk = DiskImage.floppy(bytes, file);
+    let disk: DiskImage | null = null;
+    if (isIso9660(bytes)) {
+      imageCd = new CdImage(bytes, file);
+      notes.push(`'${file}' is an ISO 9660 volume: it goes in the CD-ROM drive (boot d)`);
+    } else if (hasPartitionTable(bytes) && !FLOPPY_SIZES.has(bytes.length) && bytes.length % 512 === 0) {
+      disk = DiskImage.hard(bytes, file);
+      if (bytes.length < 1474560) notes.push(`'${file}' has an MBR partition table: it is the first hard disk (boot c), not a floppy`);
+    } else if (FLOPPY_SIZES.has(bytes.length)) disk = DiskImage.floppy(bytes, file);
     else if (bytes.length < 1474560) disk = DiskImage.paddedFloppy(bytes, file);
     else if (bytes.length % 512 === 0) disk = DiskImage.hard(bytes, file);
     else {
@@ -125,10 +137,12 @@ function openImagesChecked(request: ImageRequest, labels: ImageLabels): OpenedIm
         `${labels.image} '${file}' has an unsupported size (${bytes.length} bytes): not a floppy size and not a whole number of 512-byte sectors`,
       );
     }
-    imageDrive = disk.kind === 'floppy' ? 'a' : 'c';
-    if (imageDrive === 'a') floppy = disk;
-    else hardDisk = disk;
-    files.set(disk, file);
+    if (disk) {
+      imageDrive = disk.kind === 'floppy' ? 'a' : 'c';
+      if (imageDrive === 'a') floppy = disk;
+      else hardDisk = disk;
+      files.set(disk, file);
+    } else imageDrive = 'd';
   }
   if (request.fda !== null) {
     if (floppy) throw new HostFileError(labels.twoFloppies);
@@ -152,7 +166,8 @@ function openImagesChecked(request: ImageRequest, labels: ImageLabels): OpenedIm
     hardDisk = DiskImage.hard(bytes, request.hda);
     files.set(hardDisk, request.hda);
   }
-  const cdrom = request.cdrom ? new CdImage(readHostFile(request.cdrom, labels.cdrom), request.cdrom) : null;
+  if (imageCd && request.cdrom) throw new HostFileError(labels.twoCdroms);
+  const cdrom = imageCd ?? (request.cdrom ? new CdImage(readHostFile(request.cdrom, labels.cdrom), request.cdrom) : null);
   const boot = request.boot ?? imageDrive ?? (floppy ? 'a' : hardDisk || !cdrom ? 'c' : 'd');
   // With a kernel the disks are only attached: the boot order matters only when asked for.
   const bootChecked = request.kernel === null || request.boot !== null;
@@ -161,7 +176,7 @@ function openImagesChecked(request: ImageRequest, labels: ImageLabels): OpenedIm
   if (bootChecked && boot === 'd' && !cdrom) throw new HostFileError(labels.bootDWithoutCdrom);
   const bios = request.bios === 'builtin' ? null : readBiosImage(request.bios);
   const kernel = openKernelRequest(request, labels);
-  return { floppy, hardDisk, cdrom, boot, bios, kernel, files };
+  return { floppy, hardDisk, cdrom, boot, bios, kernel, notes, files };
 }
 
 /** QEMU's -initrd list: entries split at commas (",," is a comma in a name), each a file name and words after a space. */
