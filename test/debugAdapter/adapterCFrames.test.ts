@@ -7,7 +7,8 @@ import { strict as assert } from 'node:assert';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildCKernel, type CKernel } from './cKernel';
-import { adapterHooks, frames, launchWith } from './dapHarness';
+import * as path from 'node:path';
+import { adapterHooks, frames, launchWith, startClient } from './dapHarness';
 
 /** Optimisation levels, and the CFI section gcc writes: .eh_frame by default, .debug_frame without unwind tables. */
 const BUILDS: Array<[string, string[]]> = [
@@ -23,10 +24,12 @@ describe('debug adapter: C call stacks from call frame information', function ()
   let dc: DebugClient;
   const kernels = new Map<string, CKernel>();
   const inlined = new Map<string, CKernel>();
+  const hybrid = new Map<string, CKernel>();
   adapterHooks({
     guests: (dir) => {
       for (const [opt, flags] of BUILDS) kernels.set(opt, buildCKernel(dir, 'frames.c', `frames${flags.join('')}`, flags));
       for (const opt of ['-O0', '-O2']) inlined.set(opt, buildCKernel(dir, 'inline.c', `inline${opt}`, [opt]));
+      for (const opt of ['-O0', '-O2']) hybrid.set(opt, buildCKernel(dir, 'hybrid.c', `hybrid${opt}`, [opt], ['helper.asm']));
     },
     client: (c) => (dc = c),
     current: () => dc,
@@ -83,6 +86,44 @@ describe('debug adapter: C call stacks from call frame information', function ()
       const outer = await dc.scopesRequest({ frameId: st[1].id });
       const outerArgs = await dc.variablesRequest({ variablesReference: outer.body.scopes[1].variablesReference });
       assert.deepEqual(outerArgs.body.variables.map((v) => v.name), ['a'], "add3's own parameters, not twice's");
+    });
+  }
+
+  for (const opt of ['-O0', '-O2']) {
+    it(`crosses an assembly routine without CFI between C functions, by its frame pointer (${opt})`, async () => {
+      const k = hybrid.get(opt) as CKernel;
+      const name = (f: DebugProtocol.StackFrame) => f.name.split(' ')[0].replace(/\+0x[0-9a-f]+$/, '');
+      await launchWith(dc, { image: k.image, symbols: [k.elf] }, () =>
+        dc.setBreakpointsRequest({ source: { path: k.source }, breakpoints: [{ line: k.line('/* leaf body */') }] }),
+      );
+      const inLeaf = await frames(dc);
+      assert.deepEqual(
+        inLeaf.map((f) => [name(f), f.line]),
+        [
+          ['leaf', k.lineOf(parseInt(inLeaf[0].instructionPointerReference ?? '', 16))],
+          ['asm_helper', k.line('call    leaf', 'helper.asm')],
+          ['kmain', k.line('/* call helper */')],
+          ['_start', k.line('call    kmain', 'entry.asm')],
+        ],
+        inLeaf.map((f) => f.name).join(' | '),
+      );
+      // Stopped in the assembly routine itself: its caller by the frame pointer, then CFI again.
+      await dc.stop();
+      dc = await startClient();
+      const helper = path.join(path.dirname(k.source), 'helper.asm');
+      await launchWith(dc, { image: k.image, symbols: [k.elf] }, () =>
+        dc.setBreakpointsRequest({ source: { path: helper }, breakpoints: [{ line: k.line('; in helper', 'helper.asm') }] }),
+      );
+      const inHelper = await frames(dc);
+      assert.deepEqual(
+        inHelper.map((f) => [name(f), f.line]),
+        [
+          ['asm_helper', k.line('; in helper', 'helper.asm')],
+          ['kmain', k.line('/* call helper */')],
+          ['_start', k.line('call    kmain', 'entry.asm')],
+        ],
+        inHelper.map((f) => f.name).join(' | '),
+      );
     });
   }
 

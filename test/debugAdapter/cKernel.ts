@@ -40,15 +40,19 @@ function run(tool: string, args: string[], cwd: string): string {
   }
 }
 
-/** Builds guests/ckernel/<source> with gcc `flags` (e.g. ['-O2']) into `dir`/<name>. */
-export function buildCKernel(dir: string, source: string, name: string, flags: string[]): CKernel {
+/** Builds guests/ckernel/<source> with gcc `flags` (e.g. ['-O2']) into `dir`/<name>, linked with the NASM files `asm` beside it. */
+export function buildCKernel(dir: string, source: string, name: string, flags: string[], asm: string[] = []): CKernel {
   const out = path.join(dir, name);
   fs.mkdirSync(out, { recursive: true });
-  for (const f of ['boot.asm', 'entry.asm', 'kernel.ld', source]) fs.copyFileSync(path.join(GUESTS, f), path.join(out, f));
-  run('nasm', ['-f', 'elf32', '-g', '-F', 'dwarf', '-o', 'entry.o', 'entry.asm'], out);
+  for (const f of ['boot.asm', 'entry.asm', 'kernel.ld', source, ...asm]) fs.copyFileSync(path.join(GUESTS, f), path.join(out, f));
+  const objects: string[] = [];
+  for (const f of ['entry.asm', ...asm]) {
+    objects.push(f.replace(/\.asm$/, '.o'));
+    run('nasm', ['-f', 'elf32', '-g', '-F', 'dwarf', '-o', objects[objects.length - 1], f], out);
+  }
   const object = source.replace(/\.c$/, '.o');
   run('gcc', ['-m32', '-g', ...flags, '-ffreestanding', '-fno-pie', '-fno-pic', '-nostdlib', '-fno-stack-protector', '-c', source, '-o', object], out);
-  run('ld', ['-m', 'elf_i386', '-T', 'kernel.ld', '-o', 'kernel.elf', 'entry.o', object], out);
+  run('ld', ['-m', 'elf_i386', '-T', 'kernel.ld', '-o', 'kernel.elf', ...objects, object], out);
   run('objcopy', ['-O', 'binary', 'kernel.elf', 'kernel.bin'], out);
   const kernel = fs.readFileSync(path.join(out, 'kernel.bin'));
   const sectors = Math.ceil(kernel.length / 512);
