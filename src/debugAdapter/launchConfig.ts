@@ -125,6 +125,21 @@ function parseSymbols(v: unknown, cwd: string): SymbolFileSpec[] {
   });
 }
 
+/** An ELF kernel carries its own symbols: without a 'symbols' argument, they are the kernel's. */
+function kernelSymbols(file: string): SymbolFileSpec[] {
+  const magic = new Uint8Array(4);
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(file, 'r');
+    fs.readSync(fd, magic, 0, 4, 0);
+  } catch {
+    return []; // the kernel's own check reports an unreadable file
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+  return magic[0] === 0x7f && magic[1] === 0x45 && magic[2] === 0x4c && magic[3] === 0x46 ? [{ path: file }] : [];
+}
+
 function checkedSymbolFile(spec: SymbolFileSpec, where: string): SymbolFileSpec {
   let st: fs.Stats;
   try {
@@ -195,7 +210,7 @@ export function parseLaunchArguments(raw: unknown): LaunchSpec {
     cwd,
     memoryBytes: (args.memory === undefined ? 32 : checked(args, 'memory', MEMORY_MIB)) * 1024 * 1024,
     cpus,
-    symbols: parseSymbols(args.symbols, cwd),
+    symbols: args.symbols === undefined && kernel !== null ? kernelSymbols(path.resolve(cwd, kernel)) : parseSymbols(args.symbols, cwd),
     stopOnEntry,
     serial: parseTarget(args, 'serial', cwd),
     debugcon: parseTarget(args, 'debugcon', cwd),

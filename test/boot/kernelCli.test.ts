@@ -54,3 +54,13 @@ describe('launch.json: kernel, append, initrd', () => {
     assert.throws(() => parseLaunchArguments({ kernel: 'missing.elf', cwd: BOOT_CACHE }), /'kernel' must be a readable kernel file, not 'missing.elf' \(it does not exist\)/);
   });
 });
+
+describe('launch.json: an ELF kernel brings its own symbols', () => {
+  it('symbols default to the kernel when it is ELF; a flat kernel has none; given symbols win', () => {
+    const elf = buildKernel('multiboot1', 'elf');
+    assert.deepEqual(parseLaunchArguments({ kernel: elf, cwd: BOOT_CACHE }).symbols, [{ path: path.join(BOOT_CACHE, elf) }]);
+    const flat = buildKernel('multiboot1', 'bin', ['AOUT']);
+    assert.deepEqual(parseLaunchArguments({ kernel: flat, cwd: BOOT_CACHE }).symbols, []);
+    assert.deepEqual(parseLaunchArguments({ kernel: elf, cwd: BOOT_CACHE, symbols: [] }).symbols, []);
+  });
+});
