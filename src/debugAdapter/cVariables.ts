@@ -167,7 +167,8 @@ export class CFrame {
 
   /** The scopes of the frame, when its function has DWARF information. */
   scopes(): Array<{ name: CScopeName; nodes: () => StateNode[] }> {
-    if (!this.fn) return [];
+    // NASM's DWARF has one unnamed subprogram per file: assembly gets no C scopes.
+    if (!this.fn || !this.named(this.fn)) return [];
     const list = (dies: () => Die[]) => () => dies().map((d) => this.node(d));
     return [
       { name: 'Locals', nodes: list(() => this.locals()) },

@@ -124,6 +124,9 @@ describe('debug adapter: C call stacks from call frame information', function ()
         ],
         inHelper.map((f) => f.name).join(' | '),
       );
+      const scopeNames = async (f: DebugProtocol.StackFrame) => (await dc.scopesRequest({ frameId: f.id })).body.scopes.map((x) => x.name);
+      assert.equal((await scopeNames(inHelper[0]))[0], 'Registers', 'assembly has no C scopes');
+      assert.equal((await scopeNames(inHelper[1]))[0], 'Locals');
     });
   }
 
