@@ -15,6 +15,7 @@ const HIGH = 6_000_000;
 const WORKLOADS = [
   { name: 'real-mode compute loop', loop: 'compute', perIteration: 8 },
   { name: 'real-mode string-instruction loop', loop: 'string', perIteration: 9 },
+  { name: 'real-mode x87 loop', loop: 'x87', perIteration: 8 },
 ] as const;
 
 /**

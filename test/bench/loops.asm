@@ -1,5 +1,5 @@
 ; Benchmark guest: a boot sector that runs one timed loop, then reports
-; through isa-debug-exit (port F4h). Assembled with -DLOOP=compute|string
+; through isa-debug-exit (port F4h). Assembled with -DLOOP=compute|string|x87
 ; and -DCOUNT=<iterations>; the benchmark runs two counts and takes the
 ; difference, which cancels boot and exit overhead.
 
@@ -38,8 +38,23 @@
         scasb
         dec     ecx
         jnz     .loop
+%elifidn LOOP, x87
+; 8 instructions per iteration, 6 of them x87 arithmetic on the register
+; stack (a bounded recurrence: x = sqrt((pi + x) * pi) / x).
+        fninit
+        fldpi
+        fld1
+.loop:
+        fld     st1
+        fadd    st0, st1
+        fmul    st0, st2
+        fsqrt
+        fdiv    st0, st1
+        fstp    st1
+        dec     ecx
+        jnz     .loop
 %else
-%error "LOOP must be compute or string"
+%error "LOOP must be compute, string or x87"
 %endif
 
         mov     al, 0
