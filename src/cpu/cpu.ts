@@ -28,7 +28,7 @@ import { stringInstruction } from './ops/string';
 import * as runLoop from './runLoop';
 import { loadVm86Segment } from './vm86';
 import { StopReason } from './runLoop';
-import { getSregs, loadSegmentProtected, setSregs } from './segments';
+import { getSregs, ioBitmapAllows, loadSegmentProtected, setSregs } from './segments';
 import {
   ATTR_DB, ATTR_REAL_CODE, ATTR_UNUSABLE, ATTR_REAL_DATA, CR0_ET, CR0_PE, CS, CpuMode, CpuState, DS, ES, FIXED1, FS,
   GS, IF, Regs, SS, Segment, Sregs, TF, VEC_GP, VEC_UD, VM,
@@ -827,6 +827,14 @@ export class Cpu extends MemoryAccess {
   ioAllowed(): boolean {
     if (!this.protectedMode) return true;
     return this.cpl <= ((this.flags >> 12) & 3) && (this.flags & VM) === 0;
+  }
+
+  /**
+   * IN/OUT/INS/OUTS of `size` bytes at `port` may proceed: by IOPL, or else
+   * (and always in vm86) by the TSS's I/O permission bitmap (./segments.ts).
+   */
+  ioPortAllowed(port: number, size: number): boolean {
+    return this.ioAllowed() || ioBitmapAllows(this, port, size);
   }
 }
 

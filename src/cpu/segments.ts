@@ -190,6 +190,25 @@ export function nullInaccessibleDataSegments(cpu: Cpu): void {
   }
 }
 
+// ---- The I/O permission bitmap ----
+
+/**
+ * The I/O permission bitmap of the current 32-bit TSS (SDM vol. 1 §19.5.2)
+ * allows `size` bytes at `port`: every bit for them clear. The bitmap starts
+ * at the I/O map base (TSS offset 66h); bits beyond the TSS limit, or a
+ * 16-bit TSS (which has none), deny. Two bytes are read, as hardware does, so
+ * an access that spans a byte boundary is covered.
+ */
+export function ioBitmapAllows(cpu: Cpu, port: number, size: number): boolean {
+  const tr = cpu.tr;
+  if ((tr.attributes & 0xf) !== 0xb && (tr.attributes & 0xf) !== 0x9) return false;
+  if (tr.limit < 0x67) return false;
+  const offset = readSystem16(cpu, (tr.base + 0x66) | 0) + (port >>> 3);
+  if (offset + 1 > tr.limit) return false;
+  const bits = readSystem16(cpu, (tr.base + offset) | 0) >>> (port & 7);
+  return (bits & ((1 << size) - 1)) === 0;
+}
+
 // ---- The sregs view ----
 
 /** One segment register for the sregs view: an unusable one reports limit 0 (its -1 is internal). */

@@ -4,9 +4,9 @@
 // monitor below), and the exit through the IDT to ring 0 with the vm86
 // frame (GS FS DS ES SS ESP EFLAGS CS EIP), the data segment registers
 // nulled. The IOPL-sensitive instructions (CLI STI PUSHF POPF INT n IRET) ask
-// `ioplSensitiveAllowed` where they are. Not implemented yet: CR4.VME/PVI
-// (VIF/VIP, the interrupt redirection bitmap) and the TSS I/O permission
-// bitmap (IN/OUT in vm86 are #GP(0), as with no bitmap).
+// `requireIopl3` where they are; IN/OUT go by the TSS's I/O permission
+// bitmap (ioBitmapAllows in ./segments.ts). Not implemented yet: CR4.VME/PVI
+// (VIF/VIP, the interrupt redirection bitmap).
 
 import type { Cpu } from './cpu';
 import { GuestFault } from './faults';

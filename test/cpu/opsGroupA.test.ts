@@ -188,10 +188,12 @@ describe('CPU ops: string instructions', () => {
     assert.deepEqual([...m.ram.subarray(CODE + 0x400, CODE + 0x403)], [0x10, 0x11, 0x12]);
     assert.deepEqual(m.outs, [[0x3f8, 4, 0x00121110], [0x3f8, 2, 0x0000]]);
 
-    // Protected mode, CPL 3 > IOPL 0: the handler raises #GP(0) before any port access.
+    // Protected mode, CPL 3 > IOPL 0, and a TSS (TR as after reset) too short for an I/O
+    // permission bitmap: the handler raises #GP(0) before any port access.
     const p = machine('6e');
     p.cpu.cr0 |= CR0_PE;
     p.cpu.cpl = 3;
+    p.cpu.tr.limit = 0x67;
     p.cpu.repPrefix = 0;
     p.cpu.lockPrefix = false;
     p.cpu.segPrefix = -1;

@@ -13,24 +13,23 @@ import { OpTable, define } from './table';
 const CR4_TSD = 1 << 2;
 
 /**
- * IN/OUT are allowed at CPL <= IOPL (and always in real mode). Otherwise the
- * processor would consult the I/O permission bitmap in the TSS (SDM vol. 1
- * §19.5.2); that bitmap is not implemented yet, so such accesses take #GP(0)
- * as if every bit were set. Virtual-8086 mode is the same for now.
+ * IN/OUT are allowed at CPL <= IOPL (and always in real mode); otherwise, and
+ * always in virtual-8086 mode, when the TSS's I/O permission bitmap allows
+ * the port (SDM vol. 1 §19.5.2); else #GP(0).
  */
-function checkIo(cpu: Cpu): void {
-  if (!cpu.ioAllowed()) cpu.generalProtection(0);
+function checkIo(cpu: Cpu, port: number, size: number): void {
+  if (!cpu.ioPortAllowed(port, size)) cpu.generalProtection(0);
 }
 
 function portIn(cpu: Cpu, port: number, size: number): void {
-  checkIo(cpu);
+  checkIo(cpu, port, size);
   if (size === 1) cpu.reg8[0] = cpu.io.portIn(port, 1);
   else if (size === 2) cpu.reg16[0] = cpu.io.portIn(port, 2);
   else cpu.reg32[EAX] = cpu.io.portIn(port, 4);
 }
 
 function portOut(cpu: Cpu, port: number, size: number): void {
-  checkIo(cpu);
+  checkIo(cpu, port, size);
   if (size === 1) cpu.io.portOut(port, 1, cpu.reg8[0]);
   else if (size === 2) cpu.io.portOut(port, 2, cpu.reg16[0]);
   else cpu.io.portOut(port, 4, cpu.reg32[EAX] >>> 0);

@@ -207,7 +207,7 @@ function fastChunk(cpu: Cpu, kind: number, size: number, max: number): number {
 
 /** Execute string operation `kind` once, or repeated under REP/REPE/REPNE. */
 function stringOp(cpu: Cpu, kind: number, size: number): void {
-  if ((kind === INS || kind === OUTS) && !cpu.ioAllowed()) cpu.generalProtection(0);
+  if ((kind === INS || kind === OUTS) && !cpu.ioPortAllowed(cpu.reg16[4], size)) cpu.generalProtection(0);
   const rep = cpu.repPrefix;
   if (rep === 0) {
     iterate(cpu, kind, size);
