@@ -197,13 +197,28 @@ describe('CPU: invalid and unimplemented encodings (src/cpu/ops/encodings.ts)', 
     assert.ok(isUd(runOne([0xf0, 0x0f, 0x18, 0x00], 'pm32')));
   });
 
-  it('SYSENTER/SYSEXIT: #GP(0) in real mode and with SYSENTER_CS = 0; otherwise an internal error naming them', function () {
+  it('SYSENTER/SYSEXIT: #GP(0) in real mode and with SYSENTER_CS = 0; otherwise to the flat ring-0 / ring-3 segments', function () {
     for (const op of [0x34, 0x35]) {
-      assert.equal(describe_(runOne([0x0f, op], 'real')), 'vector 13');
+      assert.equal(describe_(runOne([0x0f, op], 'real', () => { cpu.sysenterCs = 0x08; })), 'vector 13');
       assert.equal(describe_(runOne([0x0f, op], 'pm32')), 'vector 13');
-      const o = runOne([0x0f, op], 'pm32', () => { cpu.sysenterCs = 0x08; });
-      assert.match(describe_(o), /internal error "SYS(ENTER|EXIT) \(0F 3[45]\) is not implemented"/);
     }
+    const setup = () => {
+      cpu.sysenterCs = 0x0b; // RPL bits are ignored
+      cpu.sysenterEsp = 0x9000;
+      cpu.sysenterEip = 0xc0001000;
+      cpu.setRegs({ ...cpu.getRegs(), ecx: 0x7000, edx: 0x401000, eflags: 0x10202 });
+    };
+    assert.equal(describe_(runOne([0x0f, 0x34], 'pm32-cpl3', setup)), 'ran');
+    let s = cpu.getSregs();
+    assert.deepEqual([s.cs.selector, s.cs.base, s.cs.limit, s.ss.selector, cpu.cpl], [0x08, 0, 0xffffffff, 0x10, 0]);
+    assert.equal(cpu.getRegs().esp, 0x9000);
+    assert.equal(cpu.getRegs().eip, 0xc0001000);
+    assert.equal(cpu.getRegs().eflags & 0x10200, 0, 'RF and IF cleared');
+    assert.equal(describe_(runOne([0x0f, 0x35], 'pm32', setup)), 'ran');
+    s = cpu.getSregs();
+    assert.deepEqual([s.cs.selector, s.ss.selector, (s.cs.attributes >> 5) & 3, cpu.cpl], [0x1b, 0x23, 3, 3]);
+    assert.deepEqual([cpu.getRegs().esp, cpu.getRegs().eip], [0x7000, 0x401000]);
+    assert.equal(describe_(runOne([0x0f, 0x35], 'pm32-cpl3', setup)), 'vector 13', 'SYSEXIT at CPL 3');
   });
 
   it('ARPL in protected mode raises the destination RPL and sets ZF', function () {

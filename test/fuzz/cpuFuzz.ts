@@ -45,6 +45,7 @@ export interface ModeReport {
   exits: Record<string, number>;
   vectors: number[];
   internalErrors: Record<string, number>;
+  internalMessages: Record<string, string>;
   crashes: Crash[];
   ms: number;
 }
@@ -101,6 +102,7 @@ function addStats(into: ModeReport, s: StreamStats): void {
   for (const [k, n] of Object.entries(s.exits)) into.exits[k] = (into.exits[k] ?? 0) + n;
   s.vectors.forEach((n, v) => (into.vectors[v] += n));
   for (const [k, n] of Object.entries(s.internalErrors)) into.internalErrors[k] = (into.internalErrors[k] ?? 0) + n;
+  for (const [k, m] of Object.entries(s.internalMessages)) into.internalMessages[k] ??= m;
 }
 
 /** Shrinks a crashed (or hung) stream; the crash with its reproducer, or the crash as it was. */
@@ -125,7 +127,7 @@ export async function fuzzCpu(o: FuzzOptions): Promise<ModeReport[]> {
   for (const mode of o.modes) {
     const started = Date.now();
     const report: ModeReport = {
-      mode, streams: 0, instructions: 0, snapshots: 0, exits: {}, vectors: new Array<number>(256).fill(0), internalErrors: {}, crashes: [], ms: 0,
+      mode, streams: 0, instructions: 0, snapshots: 0, exits: {}, vectors: new Array<number>(256).fill(0), internalErrors: {}, internalMessages: {}, crashes: [], ms: 0,
     };
     const count = Math.max(1, Math.ceil(o.instructions / o.streamInstructions));
     let pending = o.stream !== undefined ? [o.stream] : Array.from({ length: count }, (_, i) => i);
@@ -207,6 +209,7 @@ export function formatReport(reports: readonly ModeReport[]): string {
         `(${Math.round(r.instructions / Math.max(1, r.ms / 1000))} per second); crashes ${r.crashes.length - hangs}, hangs ${hangs}; ` +
         `snapshot round trips ${r.snapshots}`,
       `  internal errors: ${ieTotal}${ie.length ? ` (${ie.slice(0, 12).map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}`,
+      ...ie.slice(0, 12).map(([k]) => `    ${k}: ${r.internalMessages[k] ?? ''}`),
       `  exits: ${Object.entries(r.exits).map(([k, n]) => `${k} ${n}`).join(', ')}`,
       `  faults and interrupts taken: ${vectors.map(([v, n]) => `#${v}: ${n}`).join(', ')}`,
     );

@@ -54,11 +54,13 @@ export interface StreamStats {
   vectors: number[];
   /** Internal errors by opcode ("0F 33", "D8 /3" ...). */
   internalErrors: Record<string, number>;
+  /** The first message of each opcode's internal errors (what is missing). */
+  internalMessages: Record<string, string>;
   snapshots: number;
 }
 
 export function emptyStats(): StreamStats {
-  return { instructions: 0, exits: {}, vectors: new Array<number>(256).fill(0), internalErrors: {}, snapshots: 0 };
+  return { instructions: 0, exits: {}, vectors: new Array<number>(256).fill(0), internalErrors: {}, internalMessages: {}, snapshots: 0 };
 }
 
 /** The stream's code: random instructions filling the code block, with a map of where each starts. */
@@ -201,6 +203,7 @@ class Driver {
       case 'internal-error': {
         const key = opcodeKey(exit.bytes);
         this.stats.internalErrors[key] = (this.stats.internalErrors[key] ?? 0) + 1;
+        this.stats.internalMessages[key] ??= exit.message;
         this.resumeAt(this.nextStart((exit.linear - CODE + 1) >>> 0), vcpu.getRegs(), vcpu.getSregs());
         return;
       }

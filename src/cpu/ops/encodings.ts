@@ -121,9 +121,9 @@ export const INVALID_ENCODINGS: readonly InvalidEncoding[] = [
 /**
  * Valid instructions the core does not implement at all yet (none today; the
  * x87 escapes D8-DF and 9B are the FPU's, ../fpu). Partly implemented ones
- * raise their own internal error for the part that is missing: SYSENTER and
- * SYSEXIT once IA32_SYSENTER_CS is set (ops/misc.ts), counting performance
- * events (ops/system.ts), the far transfers ops/control.ts names.
+ * raise their own internal error for the part that is missing: counting
+ * performance events (WRMSR, ops/system.ts), the far transfers and task
+ * switches the protected-mode files name.
  */
 export const UNIMPLEMENTED_ENCODINGS: readonly UnimplementedEncoding[] = [];
 

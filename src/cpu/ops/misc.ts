@@ -1,12 +1,14 @@
 // Odds and ends: HLT (F4), the flag instructions CMC CLC STC CLD STD (F5 F8
 // F9 FC FD), port I/O (E4-E7, EC-EF), SALC (D6), BOUND (62), ARPL (63),
-// CPUID (0F A2), RDTSC (0F 31), RDPMC (0F 33), the SYSENTER/SYSEXIT checks
-// (0F 34 35), INVD/WBINVD (0F 08 09) and the hint NOPs
+// CPUID (0F A2), RDTSC (0F 31), RDPMC (0F 33), SYSENTER/SYSEXIT (0F 34 35), INVD/WBINVD (0F 08 09) and the hint NOPs
 // (0F 0D, 0F 18-0F 1F). The x87 (D8-DF, WAIT 9B) is in ../fpu.
 
 import { Cpu, OpHandler } from '../cpu';
 import { GuestFault } from '../faults';
-import { CF, DF, EAX, EBX, ECX, EDX, VEC_BR, VM, ZF } from '../state';
+import {
+  ATTR_DB, ATTR_DPL_SHIFT, ATTR_G, ATTR_P, ATTR_S, ATTR_TYPE_ACCESSED, ATTR_TYPE_CODE, ATTR_TYPE_WRITABLE, CF, CS, DF, EAX, EBX,
+  ECX, EDX, ESP, IF, RF, SS, VEC_BR, VM, ZF,
+} from '../state';
 import { OpTable, define } from './table';
 
 /** CR4.TSD: RDTSC is privileged (SDM vol. 3 §2.5). */
@@ -204,8 +206,8 @@ export function installMisc(t: OpTable): void {
 
   define(t, 0x63, opArpl);
   define(t, 0x133, opRdpmc);
-  define(t, 0x134, (cpu) => opSysenterSysexit(cpu, 'SYSENTER (0F 34)'));
-  define(t, 0x135, (cpu) => opSysenterSysexit(cpu, 'SYSEXIT (0F 35)'));
+  define(t, 0x134, opSysenter);
+  define(t, 0x135, opSysexit);
 
   // 0F 18 (PREFETCHh /0-/3, /4-/7 reserved), 0F 19-0F 1E (reserved NOPs and
   // hints: ENDBR32/64 are F3 0F 1E FB/FA, the MPX BND forms are NOPs without
@@ -244,16 +246,40 @@ function opRdpmc(cpu: Cpu): void {
   cpu.reg32[EDX] = hi & 0xff;
 }
 
+/** The flat segments SYSENTER and SYSEXIT load (SDM vol. 2): base 0, 4 GiB, 32-bit, accessed, present. */
+const FLAT_CODE = ATTR_P | ATTR_S | ATTR_TYPE_CODE | ATTR_TYPE_WRITABLE | ATTR_TYPE_ACCESSED | ATTR_DB | ATTR_G;
+const FLAT_DATA = ATTR_P | ATTR_S | ATTR_TYPE_WRITABLE | ATTR_TYPE_ACCESSED | ATTR_DB | ATTR_G;
+
 /**
- * 0F 34 SYSENTER, 0F 35 SYSEXIT (SDM vol. 2): #GP(0) in real-address mode,
- * with IA32_SYSENTER_CS[15:2] = 0, and for SYSEXIT at CPL > 0. The fast
- * transfer itself is not implemented yet (CPUID does not report SEP): an
- * internal error naming it.
+ * 0F 34 SYSENTER (SDM vol. 2): to CPL 0 at SYSENTER_CS:SYSENTER_EIP with
+ * SS = SYSENTER_CS + 8 and ESP = SYSENTER_ESP, flat segments loaded without
+ * reading the GDT; VM, IF and RF cleared. #GP(0) in real-address mode and
+ * while IA32_SYSENTER_CS[15:2] = 0.
  */
-function opSysenterSysexit(cpu: Cpu, name: string): void {
-  if (!cpu.protectedMode || (cpu.sysenterCs & 0xfffc) === 0) cpu.generalProtection(0);
-  if (name.startsWith('SYSEXIT') && cpu.cpl !== 0) cpu.generalProtection(0);
-  cpu.unimplemented(`${name} is not implemented`);
+function opSysenter(cpu: Cpu): void {
+  const cs = cpu.sysenterCs & 0xfffc;
+  if (!cpu.protectedMode || cs === 0) cpu.generalProtection(0);
+  cpu.setFlags(cpu.getFlags() & ~(VM | IF | RF));
+  cpu.cpl = 0;
+  cpu.loadSegmentCache(CS, cs, 0, 0xffffffff, FLAT_CODE);
+  cpu.loadSegmentCache(SS, (cs + 8) & 0xffff, 0, 0xffffffff, FLAT_DATA);
+  cpu.reg32[ESP] = cpu.sysenterEsp;
+  cpu.eip = cpu.sysenterEip >>> 0;
+}
+
+/**
+ * 0F 35 SYSEXIT (SDM vol. 2, 32-bit form): to CPL 3 at (SYSENTER_CS + 16) | 3
+ * : EDX with SS = (SYSENTER_CS + 24) | 3 and ESP = ECX, flat segments.
+ * #GP(0) in real-address mode, at CPL > 0 and while SYSENTER_CS[15:2] = 0.
+ */
+function opSysexit(cpu: Cpu): void {
+  const cs = cpu.sysenterCs & 0xfffc;
+  if (!cpu.protectedMode || cs === 0 || cpu.cpl !== 0 || (cpu.flags & VM) !== 0) cpu.generalProtection(0);
+  cpu.cpl = 3;
+  cpu.loadSegmentCache(CS, ((cs + 16) | 3) & 0xffff, 0, 0xffffffff, FLAT_CODE | (3 << ATTR_DPL_SHIFT));
+  cpu.loadSegmentCache(SS, ((cs + 24) | 3) & 0xffff, 0, 0xffffffff, FLAT_DATA | (3 << ATTR_DPL_SHIFT));
+  cpu.reg32[ESP] = cpu.reg32[ECX];
+  cpu.eip = cpu.reg32[EDX] >>> 0;
 }
 
 /** A hint or reserved NOP: the operand is decoded (it sets the length), never accessed. */
