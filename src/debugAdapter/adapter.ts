@@ -518,7 +518,7 @@ export class VmexitDebugSession extends LoggingDebugSession implements RuntimeLi
   /** A new value's number: a C expression over the frame's variables and the program's enumerators (BLUE, 'x', counter + 1), else NASM syntax. */
   private numberOf(rt: VmexitRuntime, text: string, frameId: number | undefined, evaluator: Evaluator): number {
     const c = this.cFrame(rt, frameId);
-    const v = c && evaluateC(text, c);
+    const v = c?.program?.hasInfo ? evaluateC(text, c, false) : undefined;
     if (!c || !v) return evaluator.evaluate(text).value;
     const x = c.values.scalar(v);
     if (typeof x === 'string') throw new Error(x);

@@ -21,7 +21,7 @@ type Token = { kind: 'name'; text: string } | { kind: 'number'; value: number } 
 const MAX_LENGTH = 1000;
 const MAX_DEPTH = 64;
 
-const PUNCT = /\s*(?:([A-Za-z_]\w*)|(0[xX][0-9a-fA-F]+|\d+)[uUlL]*|('(?:\\.|[^\\'])')|(->|<<|>>|<=|>=|==|!=|&&|\|\||[.[\]()*&+\-/%!~<>|^]))/y;
+const PUNCT = /\s*(?:([A-Za-z_]\w*)|(0[xX][0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)[uUlLfF]*|('(?:\\.|[^\\'])')|(->|<<|>>|<=|>=|==|!=|&&|\|\||[.[\]()*&+\-/%!~<>|^]))/y;
 
 function tokenize(text: string): Token[] | undefined {
   const out: Token[] = [];
@@ -49,6 +49,7 @@ class NotC extends Error {}
 const INT: CType = { kind: 'base', name: 'int', size: 4, encoding: 'signed' };
 const UINT: CType = { kind: 'base', name: 'unsigned int', size: 4, encoding: 'unsigned' };
 const LONG_LONG: CType = { kind: 'base', name: 'long long int', size: 8, encoding: 'signed' };
+const DOUBLE: CType = { kind: 'base', name: 'double', size: 8, encoding: 'float' };
 
 const TYPE_WORDS = new Set(['unsigned', 'signed', 'char', 'short', 'int', 'long', 'float', 'double', '_Bool', 'void', 'const', 'volatile']);
 
@@ -116,11 +117,13 @@ function enumerators(program: DebugProgram): Map<string, { value: number; type: 
  * Evaluates `text` as a C expression in `frame`: the value, undefined when
  * the text is not a C expression over the frame's C variables; throws with
  * a message when it is one but cannot be evaluated (no member `z`).
+ * With `namesOnly` false, number-only text (2.5e1, -(1 << 40)) is C too.
  */
-export function evaluateC(text: string, frame: CFrame): CValue | undefined {
+export function evaluateC(text: string, frame: CFrame, namesOnly = true): CValue | undefined {
   if (text.length > MAX_LENGTH) return undefined;
   const tokens = tokenize(text);
-  if (!tokens || tokens.length === 0 || !tokens.some((t) => t.kind === 'name')) return undefined;
+  // Without names, a number expression is NASM's (formatted in hex), unless a new value is asked for (namesOnly false).
+  if (!tokens || tokens.length === 0 || (namesOnly && !tokens.some((t) => t.kind === 'name'))) return undefined;
   const values = frame.values;
   const program = frame.program;
   const addressSize = program?.addressSize ?? 4;
@@ -148,7 +151,16 @@ export function evaluateC(text: string, frame: CFrame): CValue | undefined {
     return x;
   };
   const number = (x: number, type?: CType): CValue => {
-    const t = type ?? (Number.isInteger(x) ? (x >= -(2 ** 31) && x < 2 ** 31 ? INT : x >= 0 && x < 2 ** 32 ? UINT : LONG_LONG) : INT);
+    if (!type && !Number.isInteger(x)) return { type: DOUBLE, place: { kind: 'bytes', bytes: float64(x) } };
+    const t = type ?? (x >= -(2 ** 31) && x < 2 ** 31 ? INT : x >= 0 && x < 2 ** 32 ? UINT : LONG_LONG);
+    const s = strip(t);
+    if (s.kind === 'base' && s.encoding === 'float') {
+      const bytes = new Uint8Array(s.size);
+      const dv = new DataView(bytes.buffer);
+      if (s.size === 4) dv.setFloat32(0, x, true);
+      else dv.setFloat64(0, x, true);
+      return { type: t, place: { kind: 'bytes', bytes } };
+    }
     return { type: t, place: { kind: 'bytes', bytes: toBytes(x, sizeOf(t)) } };
   };
   const pointerTo = (target: CType, address: number): CValue => number(address, { kind: 'pointer', size: addressSize, target });
@@ -326,7 +338,7 @@ export function evaluateC(text: string, frame: CFrame): CValue | undefined {
       default: {
         if (y === 0) throw new Error('division by zero');
         const floats = (ta.kind === 'base' && ta.encoding === 'float') || (tb.kind === 'base' && tb.encoding === 'float');
-        if (op === '/') return floats ? { type: { kind: 'base', name: 'double', size: 8, encoding: 'float' }, place: { kind: 'bytes', bytes: float64(x / y) } } : number(Math.trunc(x / y));
+        if (op === '/') return floats ? number(x / y, DOUBLE) : number(Math.trunc(x / y));
         return number(x % y);
       }
     }

@@ -96,6 +96,8 @@ describe('debug adapter: C variables, types and values', function () {
     assert.equal(v.w, '{value = 287454020, bytes = "D3\\"\\021"}');
     assert.equal(v.op, `0x${k.symbol('add').address.toString(16).padStart(8, '0')} <add>`);
     assert.equal(v.sink, '0');
+    assert.deepEqual([v.gain, v.ratio, v.ready, v.big, v.small, v.byte], ['0.5', '1.25', 'true', '-5000000000', '-2', "200 '\\310'"]);
+    assert.deepEqual([g.get('gain')?.type, g.get('big')?.type, g.get('ready')?.type], ['float', 'long long int', '_Bool']);
     assert.equal(g.get('op')?.type, 'int (*)(int, int)');
     assert.equal(g.get('grid')?.type, 'int [2][3]');
     assert.equal(g.get('sink')?.type, 'volatile int');
@@ -231,6 +233,11 @@ describe('debug adapter: C variables, types and values', function () {
     const status = (await vars(globals)).get('status')?.variablesReference ?? 0;
     await dc.setVariableRequest({ variablesReference: status, name: 'level', value: '-8' });
     assert.equal((await evaluate('status')).result, '{ready = 1, mode = 5, level = -8}');
+    await dc.setVariableRequest({ variablesReference: globals, name: 'ratio', value: '2.5e1' });
+    assert.equal((await evaluate('ratio')).result, '25');
+    assert.equal((await evaluate('ratio / 2')).result, '12.5');
+    await dc.setVariableRequest({ variablesReference: globals, name: 'big', value: '-(1 << 40)' });
+    assert.equal((await evaluate('big')).result, `${-(2 ** 40)}`);
     await dc.setVariableRequest({ variablesReference: globals, name: 'paint', value: 'BLUE' });
     assert.equal((await evaluate('paint')).result, 'BLUE', 'set by enumerator name');
     assert.equal((await evaluate('paint == BLUE && RED == 0')).result, '1');

@@ -39,6 +39,12 @@ struct node second = { 2, 0 };
 struct node first = { 1, &second };
 int (*op)(int, int);
 volatile int sink;
+float gain = 0.5f;
+double ratio = 1.25;
+_Bool ready = 1;
+long long big = -5000000000LL;
+short small = -2;
+unsigned char byte = 200;
 
 __attribute__((noinline)) int add(int a, int b)
 {
@@ -65,6 +71,6 @@ int kmain(void)
     u32 mask = 0xff;
     op = add;
     int v = walk(&first, 2); /* call walk */
-    sink = v + pt.x + name[0] + (int)mask + paint + status.mode + w.bytes[0] + greeting[0];
+    sink = v + pt.x + name[0] + (int)mask + paint + status.mode + w.bytes[0] + greeting[0] + (int)(gain * ratio) + ready + (int)big + small + byte;
     return v;
 }
