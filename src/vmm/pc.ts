@@ -20,6 +20,8 @@ import { CpuMode, IF, Regs, Sregs } from '../cpu/state';
 import { Bios } from '../devices/bios/bios';
 import type { CdImage } from '../devices/cdImage';
 import { DiskImage } from '../devices/disk';
+import { AtapiCdrom } from '../devices/ide/atapiCommands';
+import { IdeChannel } from '../devices/ide/ideChannel';
 import type { DirectBoot } from '../devices/loaders/directBoot';
 import { DebugConsole, IsaDebugExit, PostCodePort, SystemControlPortA } from '../devices/debugPorts';
 import { CmosRtc } from '../devices/cmos';
@@ -147,6 +149,8 @@ export class PcMachine {
       true,
     );
     vm.addDevice(port92);
+    // The CD-ROM: an ATAPI master on the secondary IDE channel, as QEMU's -cdrom.
+    if (config.cdrom) vm.addDevice(new IdeChannel(vm.isaIrq(15), new AtapiCdrom(config.cdrom)));
 
     if (config.bios) {
       if (config.kernel) throw new Error('a --kernel boot needs the built-in BIOS');

@@ -179,3 +179,20 @@ export function assertRefused(r: Captured, pattern: RegExp): void {
   assert.match(lines[0], pattern);
 }
 
+
+/** A small data ISO (xorriso -as mkisofs) with volume id `volume` and one text file, in ISO_CACHE. */
+export function dataIso(volume: string): string | null {
+  if (spawnSync('xorriso', ['-version'], { encoding: 'utf8' }).status !== 0) return null;
+  const iso = path.join(ISO_CACHE, `data-${volume}.iso`);
+  if (fs.existsSync(iso)) return iso;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmexit-iso-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'readme.txt'), 'a data CD for the ATAPI tests\n');
+    fs.mkdirSync(ISO_CACHE, { recursive: true });
+    run('xorriso', ['-as', 'mkisofs', '-quiet', '-V', volume, '-o', `${iso}.tmp`, dir]);
+    fs.renameSync(`${iso}.tmp`, iso);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return iso;
+}
