@@ -152,3 +152,34 @@ describe('x87 in the core', () => {
     }
   });
 });
+
+describe('x87 robustness', () => {
+  it('random escapes over random FPU states end in a result, a guest fault or the named internal error, never a crash', () => {
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const m = createTestCpu('f4', NO_IO);
+    const stops = new Map<number, number>();
+    for (let n = 0; n < 20000; n++) {
+      m.cpu.reset();
+      m.cpu.idtrLimit = 0x3ff;
+      m.cpu.loadSegmentCache(CS, CODE >> 4, CODE, 0xffff, ATTR_REAL_CODE);
+      m.cpu.eip = 0;
+      m.cpu.cr0 = (m.cpu.cr0 & ~0x2e) | (rnd(4) === 0 ? rnd(16) << 1 : CR0_NE);
+      const st = Array.from({ length: 8 }, () => Array.from({ length: 10 }, () => rnd(256)));
+      m.cpu.fpu.setState({
+        st, fcw: rnd(2) ? 0x37f : rnd(0x10000), fsw: rnd(0x10000) & ~0x80, ftw: rnd(0x10000),
+        lastOpcode: 0, lastIp: 0, lastCs: 0, lastDp: 0, lastDs: 0,
+      });
+      const bytes = [0xd8 + rnd(8), rnd(256), rnd(256), rnd(256), rnd(256), rnd(256), 0xf4];
+      if (rnd(4) === 0) bytes.unshift(rnd(2) ? 0x66 : 0x67);
+      m.ram.set(bytes, CODE);
+      const stop = m.cpu.stepOnce(false);
+      stops.set(stop, (stops.get(stop) ?? 0) + 1);
+      if (stop === StopReason.InternalError) assert.match(m.cpu.internalError?.message ?? '', /^x87 F[A-Z0-9]+ is not implemented yet$/);
+    }
+    assert.ok((stops.get(StopReason.Budget) ?? 0) > 10000, `most instructions complete: ${JSON.stringify([...stops])}`);
+  });
+});
