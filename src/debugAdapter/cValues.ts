@@ -299,7 +299,11 @@ export class CValueView {
     } else if (t.kind === 'pointer') {
       const target = strip(t.target);
       const x = this.scalar(v);
-      if (typeof x === 'number' && x !== 0 && target.kind !== 'void' && target.kind !== 'function') {
+      if (typeof x === 'number' && x !== 0 && (target.kind === 'struct' || target.kind === 'union')) {
+        // A pointer to a structure expands straight to the members it points to (p->x), as C debuggers show it.
+        const pointee = this.deref(v) as CValue;
+        node.children = () => target.members.map((m) => this.node(m.name, this.member(pointee, m.name) as CValue, sub(`${paren}->${m.name}`)));
+      } else if (typeof x === 'number' && x !== 0 && target.kind !== 'void' && target.kind !== 'function') {
         node.children = () => [this.node(`*${name}`, this.deref(v) as CValue, sub(`*${paren}`))];
       }
     }

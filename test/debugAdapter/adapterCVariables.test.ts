@@ -73,13 +73,19 @@ describe('debug adapter: C variables, types and values', function () {
     assert.equal(args.get('list')?.type, 'struct node *');
     const first = parseInt(args.get('list')?.value ?? '', 16);
     assert.equal(first, k.symbol('first').address, 'list points at first');
-    // A pointer expands to its target, a structure to its members.
-    const deref = await vars(args.get('list')?.variablesReference ?? 0);
-    assert.deepEqual([...deref.keys()], ['*list']);
-    assert.equal(deref.get('*list')?.value, `{value = 1, next = 0x${k.symbol('second').address.toString(16).padStart(8, '0')}}`);
-    const members = await vars(deref.get('*list')?.variablesReference ?? 0);
-    assert.equal(members.get('value')?.value, '1');
-    assert.equal(members.get('value')?.evaluateName, '(*list).value');
+    // A pointer to a structure expands straight to the members it points to; the next pointer on to its own.
+    const members = await vars(args.get('list')?.variablesReference ?? 0);
+    assert.deepEqual(values(members), { value: '1', next: `0x${k.symbol('second').address.toString(16).padStart(8, '0')}` });
+    assert.equal(members.get('value')?.evaluateName, 'list->value');
+    const next = await vars(members.get('next')?.variablesReference ?? 0);
+    assert.deepEqual(values(next), { value: '2', next: '0x00000000' });
+    assert.equal(next.get('value')?.evaluateName, '(list->next)->value');
+    assert.equal((await evaluate('(list->next)->value')).result, '2');
+    assert.equal(next.get('next')?.variablesReference, 0, 'a null pointer does not expand');
+    // A pointer to anything else expands to its one target.
+    const greeting = (await vars((await scopes(st[0].id)).get('Globals') ?? 0)).get('greeting');
+    const chars = await vars(greeting?.variablesReference ?? 0);
+    assert.deepEqual(values(chars), { '*greeting': "104 'h'" });
   });
 
   for (const opt of ['-O0', '-O0 -gdwarf-3']) it(`shows every kind of type among the globals (${opt})`, async () => {
