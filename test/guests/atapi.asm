@@ -169,7 +169,66 @@ main:
         mov     dx, IDE + 6
         mov     al, 0xa0
         out     dx, al
+
+        ; With interrupts (nIEN clear): IRQ 15 for the data and for the status.
+        cli
+        mov     word [0x77 * 4], irq15
+        mov     word [0x77 * 4 + 2], 0
+        in      al, 0xa1
+        and     al, 0x7f                 ; unmask IRQ 15 on the slave 8259
+        out     0xa1, al
+        in      al, 0x21
+        and     al, 0xfb                 ; and the cascade on the master
+        out     0x21, al
+        mov     dx, CTL
+        xor     al, al
+        out     dx, al
+        mov     dx, IDE + 7              ; acknowledge anything pending
+        in      al, dx
+        mov     byte [irq_count], 0
+        sti
+        mov     si, cdb_read16
+        mov     bx, 2048
+        call    packet
+        mov     cx, 100
+.irq1:  cmp     byte [irq_count], 1      ; the data is ready: one interrupt
+        jae     .data
+        hlt
+        loop    .irq1
+.data:  movzx   ax, byte [irq_count]
+        EXPECT16 ax, 1, "IRQ 15 when the data is ready"
+        mov     di, BUF
+        mov     cx, 1024
+        mov     dx, IDE
+        rep     insw
+        mov     cx, 100
+.irq2:  cmp     byte [irq_count], 2      ; and one for the status
+        jae     .status
+        hlt
+        loop    .irq2
+.status:
+        movzx   ax, byte [irq_count]
+        EXPECT16 ax, 2, "IRQ 15 again for the status"
+        mov     dx, CTL                  ; interrupts off again
+        mov     al, 0x02
+        out     dx, al
         jmp     finish
+
+; IRQ 15: count it, acknowledge it at the drive (status read) and at both 8259s.
+irq15:
+        push    ax
+        push    dx
+        inc     byte [cs:irq_count]
+        mov     dx, IDE + 7
+        in      al, dx
+        mov     al, 0x20
+        out     0xa0, al
+        out     0x20, al
+        pop     dx
+        pop     ax
+        iret
+
+irq_count:    db 0
 
 ; The signature registers (sector count, LBA low, mid, high) in EAX, high to low.
 signature:
