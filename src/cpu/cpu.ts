@@ -23,6 +23,7 @@ import { conditionalJumpNear, conditionalJumpShort, nearBranch } from './ops/con
 import { moveExtend, moveForm, moveImmediate } from './ops/move';
 import { shiftGroup } from './ops/shift';
 import { CPUID_SIGNATURE } from './ops/misc';
+import { loadPdptes } from './paePaging';
 import { pushPopRegister } from './ops/stack';
 import { stringInstruction } from './ops/string';
 import * as runLoop from './runLoop';
@@ -30,7 +31,7 @@ import { loadVm86Segment } from './vm86';
 import { StopReason } from './runLoop';
 import { getSregs, ioBitmapAllows, loadSegmentProtected, setSregs } from './segments';
 import {
-  ATTR_DB, ATTR_REAL_CODE, ATTR_UNUSABLE, ATTR_REAL_DATA, CR0_ET, CR0_PE, CS, CpuMode, CpuState, DS, ES, FIXED1, FS,
+  ATTR_DB, ATTR_REAL_CODE, ATTR_UNUSABLE, ATTR_REAL_DATA, CR0_ET, CR0_PE, CR0_PG, CR4_PAE, CS, CpuMode, CpuState, DS, ES, FIXED1, FS,
   GS, IF, Regs, SS, Segment, Sregs, TF, VEC_GP, VEC_UD, VM,
 } from './state';
 
@@ -326,6 +327,8 @@ export class Cpu extends MemoryAccess {
 
   setSregs(s: Sregs): void {
     setSregs(this, s);
+    // A CR3/CR4/CR0 set from outside loads the PDPTEs as MOV CR3 would (an invalid table leaves them as they were).
+    if ((this.cr0 & CR0_PG) !== 0 && (this.cr4 & CR4_PAE) !== 0) loadPdptes(this, this.cr3);
     this.flushTlb(); // CR0, CR3 or CR4 may have changed
     this.invalidateFetch();
   }
@@ -341,6 +344,7 @@ export class Cpu extends MemoryAccess {
       nmiPending: this.nmiPending, nmiBlocked: this.nmiBlocked,
       a20: this.a20Mask === -1, interruptShadow: this.shadowAt === this.retired(),
       instructions: this.retired(), tsc: this.tscOffset, dr: Array.from(this.dr, (v) => v >>> 0),
+      pdptes: [0, 1, 2, 3].flatMap((i) => [this.pdpteLo[i] >>> 0, this.pdpteHi[i] >>> 0]),
       msrs: {
         sysenterCs: this.sysenterCs >>> 0, sysenterEsp: this.sysenterEsp >>> 0, sysenterEip: this.sysenterEip >>> 0,
         pat: [this.patLo >>> 0, this.patHi >>> 0],
@@ -363,6 +367,13 @@ export class Cpu extends MemoryAccess {
     this.shadowAt = state.interruptShadow ? state.instructions : -1;
     this.tscOffset = state.tsc;
     for (let i = 0; i < 8; i++) this.dr[i] = state.dr[i] | 0;
+    if (state.pdptes) {
+      for (let i = 0; i < 4; i++) {
+        this.pdpteLo[i] = state.pdptes[2 * i] | 0;
+        this.pdpteHi[i] = state.pdptes[2 * i + 1] | 0;
+      }
+      this.flushTlb();
+    }
     const m = state.msrs;
     this.sysenterCs = m ? m.sysenterCs | 0 : 0;
     this.sysenterEsp = m ? m.sysenterEsp | 0 : 0;
@@ -626,7 +637,7 @@ export class Cpu extends MemoryAccess {
       }
       return this.ram[p];
     }
-    return this.memory.readSlow(p >>> 0, 1, true);
+    return this.readSlowLinear(lin, p, 1, true);
   }
 
   /** Close the fetch window: CS, A20, the memory map or translation changed. */

@@ -10,8 +10,9 @@
 import { PageKind, PhysicalMemory } from './bus';
 import { GuestFault } from './faults';
 import { LazyFlags } from './flags';
+import { paeWalk } from './paePaging';
 import { TLB_DIRTY, TLB_GLOBAL, TLB_USER, TLB_WRITABLE, pageWalk } from './paging';
-import { CR0_ET, CR0_PG, CR0_WP, SS, VEC_GP, VEC_SS } from './state';
+import { CR0_ET, CR0_PG, CR0_WP, CR4_PAE, SS, VEC_GP, VEC_SS } from './state';
 
 export class MemoryAccess extends LazyFlags {
   // ---- General registers: one buffer, three views (little-endian host). ----
@@ -41,6 +42,18 @@ export class MemoryAccess extends LazyFlags {
    */
   readonly tlb = new Int32Array(1 << 20);
   private tlbFilled: number[] = [];
+  /** The PAE PDPTE registers (SDM vol. 3 §4.4.1), low and high dwords, loaded by ./paePaging.ts. */
+  readonly pdpteLo = new Int32Array(4);
+  readonly pdpteHi = new Int32Array(4);
+  /**
+   * The linear page whose last walk (PAE) reached a physical page at or above
+   * 4 GiB, where nothing answers, or -1. Such a page is never in the TLB, so
+   * every access to it walks and sets this again; the walk returns an address
+   * in a page that is never RAM (UNBACKED_SENTINEL), so the access takes the
+   * slow branch, which reads all ones / drops the write for this page. Any
+   * TLB flush resets it.
+   */
+  unbackedLinearPage = -1;
   /** SS.B: the stack pointer is ESP (else SP). */
   stack32 = false;
   /** Physical address mask: bit 20 is cleared while the A20 gate is off. */
@@ -89,13 +102,17 @@ export class MemoryAccess extends LazyFlags {
         return (e & ~0xfff) | (linear & 0xfff);
       }
     }
+    if (this.cr4 & CR4_PAE) {
+      this.unbackedLinearPage = -1;
+      return paeWalk(this, linear, write, true);
+    }
     return pageWalk(this, linear, write, true);
   }
 
   /** The translation a debugger sees: no faults, no accessed/dirty bits, no TLB fill; null where nothing maps. */
   translatePeek(linear: number): number | null {
     if ((this.cr0 & CR0_PG) === 0) return linear >>> 0;
-    const p = pageWalk(this, linear, false, false);
+    const p = this.cr4 & CR4_PAE ? paeWalk(this, linear, false, false) : pageWalk(this, linear, false, false);
     return p < 0 ? null : p;
   }
 
@@ -122,6 +139,7 @@ export class MemoryAccess extends LazyFlags {
     if (filled.length > 4096) this.tlb.fill(0);
     else for (let i = 0; i < filled.length; i++) this.tlb[filled[i]] = 0;
     this.tlbFilled = [];
+    this.unbackedLinearPage = -1;
     if (this.onTranslationChange) this.onTranslationChange();
   }
 
@@ -139,12 +157,14 @@ export class MemoryAccess extends LazyFlags {
       else this.tlb[page] = 0;
     }
     this.tlbFilled = kept;
+    this.unbackedLinearPage = -1;
     if (this.onTranslationChange) this.onTranslationChange();
   }
 
   /** INVLPG: forget the translation of one page. */
   invalidatePage(linear: number): void {
     this.tlb[linear >>> 12] = 0;
+    this.unbackedLinearPage = -1;
     if (this.onTranslationChange) this.onTranslationChange();
   }
 
@@ -170,14 +190,14 @@ export class MemoryAccess extends LazyFlags {
   readLinear8(lin: number): number {
     const p = this.translate(lin) & this.a20Mask;
     if (this.pageKind[p >>> 12] <= PageKind.ReadFast) return this.ram[p];
-    return this.memory.readSlow(p >>> 0, 1);
+    return this.readSlowLinear(lin, p, 1);
   }
 
   readLinear16(lin: number): number {
     if ((lin & 0xfff) === 0xfff) return this.readLinear8(lin) | (this.readLinear8((lin + 1) | 0) << 8);
     const p = this.translate(lin) & this.a20Mask;
     if (this.pageKind[p >>> 12] <= PageKind.ReadFast) return this.ram[p] | (this.ram[p + 1] << 8);
-    return this.memory.readSlow(p >>> 0, 2);
+    return this.readSlowLinear(lin, p, 2);
   }
 
   readLinear32(lin: number): number {
@@ -187,13 +207,13 @@ export class MemoryAccess extends LazyFlags {
       const ram = this.ram;
       return ram[p] | (ram[p + 1] << 8) | (ram[p + 2] << 16) | (ram[p + 3] << 24);
     }
-    return this.memory.readSlow(p >>> 0, 4) | 0;
+    return this.readSlowLinear(lin, p, 4) | 0;
   }
 
   writeLinear8(lin: number, v: number): void {
     const p = this.translate(lin, true) & this.a20Mask;
     if (this.pageKind[p >>> 12] === PageKind.Ram) this.ram[p] = v;
-    else this.memory.writeSlow(p >>> 0, 1, v & 0xff);
+    else this.writeSlowLinear(lin, p, 1, v & 0xff);
   }
 
   writeLinear16(lin: number, v: number): void {
@@ -206,7 +226,7 @@ export class MemoryAccess extends LazyFlags {
     if (this.pageKind[p >>> 12] === PageKind.Ram) {
       this.ram[p] = v;
       this.ram[p + 1] = v >> 8;
-    } else this.memory.writeSlow(p >>> 0, 2, v & 0xffff);
+    } else this.writeSlowLinear(lin, p, 2, v & 0xffff);
   }
 
   writeLinear32(lin: number, v: number): void {
@@ -222,7 +242,21 @@ export class MemoryAccess extends LazyFlags {
       ram[p + 1] = v >> 8;
       ram[p + 2] = v >> 16;
       ram[p + 3] = v >> 24;
-    } else this.memory.writeSlow(p >>> 0, 4, v >>> 0);
+    } else this.writeSlowLinear(lin, p, 4, v >>> 0);
+  }
+
+  /**
+   * A read of a page off the RAM fast path: the bus, or all ones for a page
+   * above 4 GiB (unbackedLinearPage). `fetch` marks instruction fetches.
+   */
+  readSlowLinear(lin: number, p: number, size: 1 | 2 | 4, fetch = false): number {
+    if (lin >>> 12 === this.unbackedLinearPage) return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+    return this.memory.readSlow(p >>> 0, size, fetch);
+  }
+
+  /** A write off the RAM fast path: the bus, or dropped for a page above 4 GiB. */
+  private writeSlowLinear(lin: number, p: number, size: 1 | 2 | 4, v: number): void {
+    if (lin >>> 12 !== this.unbackedLinearPage) this.memory.writeSlow(p >>> 0, size, v);
   }
 
   /** Read a byte for a debugger or an error message: no faults, all ones where nothing answers. */

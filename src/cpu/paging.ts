@@ -1,5 +1,5 @@
 // 32-bit paging (SDM vol. 3 §4.3): the two-level walk with 4 KiB pages and,
-// with CR4.PSE, 4 MiB pages; U/S and R/W checks (CR0.WP for supervisor
+// with CR4.PSE, 4 MiB pages (PAE paging is ./paePaging.ts); U/S and R/W checks (CR0.WP for supervisor
 // writes); accessed and dirty bits; #PF with CR2 and the error code. The
 // translation is cached in a software TLB (MemoryAccess.tlb) that MOV CR0,
 // CR4 and INVLPG flush, and MOV CR3 and task switches flush but for global
@@ -18,7 +18,8 @@ export const TLB_GLOBAL = 16;
 const PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_A = 0x20, PTE_D = 0x40, PDE_PS = 0x80, PTE_G = 0x100;
 const CR4_PSE = 1 << 4, CR4_PGE = 1 << 7;
 
-function readPhysical32(m: MemoryAccess, address: number): number {
+/** A 32-bit read of a paging structure at a physical address (A20 applies). */
+export function readPhysical32(m: MemoryAccess, address: number): number {
   const p = address & m.a20Mask;
   if (m.pageKind[p >>> 12] <= PageKind.ReadFast) {
     const ram = m.ram;
@@ -27,7 +28,8 @@ function readPhysical32(m: MemoryAccess, address: number): number {
   return m.memory.readSlow(p >>> 0, 4) | 0;
 }
 
-function writePhysical32(m: MemoryAccess, address: number, value: number): void {
+/** A 32-bit write of a paging structure (accessed/dirty bits). */
+export function writePhysical32(m: MemoryAccess, address: number, value: number): void {
   const p = address & m.a20Mask;
   if (m.pageKind[p >>> 12] === PageKind.Ram) {
     const ram = m.ram;

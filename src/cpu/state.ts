@@ -43,6 +43,8 @@ export const CR0_AM = 1 << 18;
 export const CR0_NW = 1 << 29;
 export const CR0_CD = 1 << 30;
 export const CR0_PG = 1 << 31;
+/** CR4.PAE: PAE paging with CR0.PG (../paePaging.ts); beside CR0 as translation depends on it. */
+export const CR4_PAE = 1 << 5;
 
 /**
  * Segment attributes, in the VMX access-rights layout: the descriptor's access
@@ -170,6 +172,8 @@ export interface CpuState {
   instructions: number;
   tsc: number;
   dr: number[];
+  /** The PAE PDPTE registers as [lo, hi] pairs (absent in older snapshots: reloaded from CR3's table). */
+  pdptes?: number[];
   /** The MSRs not in sregs (absent in snapshots made before they were saved: then as after RESET). */
   msrs?: MsrState;
   /** The x87 state (absent in snapshots made before the FPU existed: then as after RESET). */

@@ -19,8 +19,9 @@ import {
   Descriptor, checkStackSegment, commitSegment, dplOf, fetchDescriptor, loadDataSegment, readSystem16, readSystem32,
   selectorFault, writeSystem8,
 } from './segments';
+import { loadPdptesOrFault } from './paePaging';
 import {
-  ATTR_P, ATTR_S, ATTR_TYPE_CODE, ATTR_TYPE_EXPAND_DOWN, ATTR_UNUSABLE, CR0_TS, CS, DS, ES, ESP, FS, GS, NT, SS,
+  ATTR_P, ATTR_S, ATTR_TYPE_CODE, ATTR_TYPE_EXPAND_DOWN, ATTR_UNUSABLE, CR0_TS, CR4_PAE, CS, DS, ES, ESP, FS, GS, NT, SS,
   VEC_DB, VEC_GP, VEC_NP, VEC_TS, VM,
 } from './state';
 
@@ -201,6 +202,7 @@ function performSwitch(cpu: Cpu, selector: number, tss: Descriptor, kind: TaskSw
   // Load the new task's registers. From here on faults belong to the new task.
   if (bits32 && cpu.cr3 !== image.cr3 && (cpu.cr0 | 0) < 0) {
     cpu.cr3 = image.cr3;
+    if (cpu.cr4 & CR4_PAE) loadPdptesOrFault(cpu, cpu.cr3); // PAE paging: the new task's PDPTEs (SDM vol. 3 §4.4.1)
     cpu.flushTlbNonGlobal();
     cpu.invalidateFetch();
   }

@@ -363,7 +363,7 @@ describe('ops group B: system.ts', () => {
     assert.equal(r32(m, ESI), 0xc);
     assert.equal(r32(m, EBP), 0x1234);
     assert.equal(run(machine('0f 20 c8 f4')), VEC_UD); // CR1
-    assert.equal(run(machine('66 b8 20 00 00 00 0f 22 e0 f4')), VEC_GP); // CR4.PAE not supported
+    assert.equal(run(machine('66 b8 00 10 00 00 0f 22 e0 f4')), VEC_GP); // CR4 bit 12: reserved on this CPU
     assert.equal(run(machine('66 b8 00 00 00 80 0f 22 c0 f4')), VEC_GP); // PG without PE
   });
 

@@ -61,6 +61,7 @@ const GUESTS: Guest[] = [
   { name: 'task switches (CALL via a task gate and IRET with NT, JMP there and back, a stack overflow\'s #DF through a task gate)', source: 'tasks', drive: 'floppy', budget: 50_000_000 },
   { name: 'virtual-8086 mode (a monitor emulating CLI STI PUSHF POPF INT 10h at IOPL 0; INT 33h to ring 0 and back at IOPL 3)', source: 'vm86', drive: 'floppy', budget: 50_000_000 },
   { name: 'paging (4 KiB and PSE pages, A/D bits, #PF with CR2 and error codes, INVLPG)', source: 'paging', drive: 'floppy', budget: 50_000_000 },
+  { name: 'PAE paging (4 KiB and 2 MiB pages, A/D bits, #PF not present, read-only, reserved bits with RSVD, INVLPG)', source: 'pae', drive: 'floppy', budget: 50_000_000 },
   { name: 'reset (keyboard controller FEh, port 92h bit 0)', source: 'reset', drive: 'floppy', budget: 100_000_000, resets: true },
   { name: 'memory size (CMOS, INT 12h, INT 15h 88h/E801h/E820h)', source: 'memory', drive: 'floppy', budget: 50_000_000 },
   {

@@ -19,32 +19,12 @@ R_NPF    equ R_BASE + 0x20
 PF_SKIP  equ R_BASE + 0x24
 
 main:
-        cli
-        lgdt    [gdt_descriptor]
-        mov     eax, cr0
-        or      al, 1
-        mov     cr0, eax
-        jmp     0x08:pm32
-
-        bits    32
-pm32:
-        mov     ax, 0x10
-        mov     ds, ax
-        mov     es, ax
-        mov     ss, ax
-        mov     esp, 0x9f000
+        ENTER_FLAT32
         xor     eax, eax
         mov     edi, R_BASE
         mov     ecx, 10
         rep stosd
-        ; #PF handler (vector 14), a 32-bit interrupt gate.
-        mov     eax, page_fault
-        mov     [idt + 14 * 8], ax
-        mov     word [idt + 14 * 8 + 2], 0x08
-        mov     word [idt + 14 * 8 + 4], 0x8e00
-        shr     eax, 16
-        mov     [idt + 14 * 8 + 6], ax
-        lidt    [idt_descriptor]
+        PF_GATE page_fault              ; #PF (vector 14)
 
         ; Page tables: identity for the first 4 MiB (user, writable)...
         mov     edi, PD

@@ -96,10 +96,11 @@ function opBound(cpu: Cpu): void {
  *   at reset); EBX: the initial APIC ID in
  *   bits 31:24 (no brand index, no CLFLUSH, one logical processor per
  *   package); ECX 0; EDX features: FPU (the x87, ../fpu), DE (CR4.DE and the DR4/DR5 rule), PSE
- *   (4 MiB pages), TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), CX8
+ *   (4 MiB pages), TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), PAE (../paePaging.ts;
+ *   36-bit physical addresses, no NX), CX8
  *   (CMPXCHG8B), PGE (global pages, CR4.PGE), CMOV, and APIC while
  *   IA32_APIC_BASE.EN is set (a disabled local APIC is not reported, as on
- *   hardware). Not reported until they exist: PAE/PAT, SEP (SYSENTER; its
+ *   hardware). Not reported until they exist: PAT, SEP (SYSENTER; its
  *   MSRs are readable), VME, MMX/SSE.
  * - Leaf 80000000h: maximum extended leaf 80000001h; 80000001h: no
  *   extended features (no long mode, NX or SYSCALL).
@@ -108,7 +109,7 @@ function opBound(cpu: Cpu): void {
  */
 export const CPUID_VENDOR = 'GenuineIntel';
 export const CPUID_SIGNATURE = 0x00000619;
-export const CPUID_FEATURES_EDX = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 13) | (1 << 15);
+export const CPUID_FEATURES_EDX = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 13) | (1 << 15);
 /** CPUID.1:EDX bit 9: an on-chip APIC (reported while it is enabled). */
 export const CPUID_APIC = 1 << 9;
 

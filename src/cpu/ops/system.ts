@@ -9,8 +9,9 @@ import { GuestFault } from '../faults';
 import { decodeDescriptor, readDescriptor, readSystem32 } from '../segments';
 import {
   ATTR_UNUSABLE, CR0_AM, CR0_CD, CR0_EM, CR0_ET, CR0_MP, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_WP, EAX, ECX,
-  EDX, VEC_DB, VEC_GP, VM,
+  CR4_PAE, EDX, VEC_DB, VEC_GP, VM,
 } from '../state';
+import { loadPdptesOrFault } from '../paePaging';
 import { readTsc } from './misc';
 import { OpTable, define, defineGroup } from './table';
 
@@ -30,7 +31,7 @@ export const CR4_DE = 1 << 3;
  */
 export const CR4_PSE = 1 << 4;
 export const CR4_PGE = 1 << 7;
-export const CR4_SUPPORTED = CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE;
+export const CR4_SUPPORTED = CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE;
 
 /** DR7.GD: general detect, any MOV DRn raises #DB first (SDM vol. 3 §17.2.4). */
 const DR7_GD = 1 << 13;
@@ -286,7 +287,9 @@ function opMovRdCr(cpu: Cpu): void {
  * reads as 1, reserved bits are ignored. PE and PG are only stored: the core
  * derives the mode from CR0. CR3: the TLB is flushed but for global pages.
  * CR4: #GP(0) for any bit outside CR4_SUPPORTED (PGE among them: global
- * pages); a CR0 or CR4 write flushes the whole TLB.
+ * pages); a CR0 or CR4 write flushes the whole TLB. Under PAE paging, MOV
+ * CR3 and the MOV CR0/CR4 that enable it load the PDPTEs (#GP(0), nothing
+ * written, when one is invalid).
  */
 function opMovCrRd(cpu: Cpu): void {
   const modrm = fetchRegisterModRm(cpu);
@@ -298,12 +301,22 @@ function opMovCrRd(cpu: Cpu): void {
     case 0:
       if ((v & CR0_PG) !== 0 && (v & CR0_PE) === 0) cpu.generalProtection(0);
       if ((v & CR0_NW) !== 0 && (v & CR0_CD) === 0) cpu.generalProtection(0);
+      // Turning PAE paging on (or changing PG/CD/NW under it) loads the PDPTEs first (SDM vol. 3 §4.4.1).
+      if ((v & CR0_PG) !== 0 && (cpu.cr4 & CR4_PAE) !== 0 && ((v ^ cpu.cr0) & (CR0_PG | CR0_CD | CR0_NW)) !== 0) {
+        loadPdptesOrFault(cpu, cpu.cr3);
+      }
       cpu.cr0 = (v & CR0_WRITABLE) | CR0_ET;
       break;
     case 2: cpu.cr2 = v; break;
-    case 3: cpu.cr3 = v; break;
+    case 3:
+      if ((cpu.cr0 & CR0_PG) !== 0 && (cpu.cr4 & CR4_PAE) !== 0) loadPdptesOrFault(cpu, v);
+      cpu.cr3 = v;
+      break;
     default:
       if ((v & ~CR4_SUPPORTED) !== 0) cpu.generalProtection(0);
+      if ((cpu.cr0 & CR0_PG) !== 0 && (v & CR4_PAE) !== 0 && ((v ^ cpu.cr4) & (CR4_PAE | CR4_PGE | CR4_PSE)) !== 0) {
+        loadPdptesOrFault(cpu, cpu.cr3);
+      }
       cpu.cr4 = v;
       break;
   }
