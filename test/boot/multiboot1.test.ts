@@ -86,6 +86,14 @@ describe('--kernel: Multiboot 1', function () {
     }
   });
 
+  it('a reset loads the kernel again (its data as in the file) and hands over again', async () => {
+    // QEMU 7.2 stops after this guest's port 92h reset with -kernel (SeaBIOS prints nothing more), so vmexit alone.
+    const ours = await runKernelOnPc({ kernel: buildKernel('mbreset', 'elf') });
+    assert.equal(ours.status, 1, `${describeEvent(ours.event)}\n${ours.serial}`);
+    const lines = serialLines(ours.serial).map((l) => l.replace(/\r/g, ''));
+    assert.deepEqual(lines, ['FIRST BOOT: resetting', 'SECOND BOOT magic=2BADB002 data=12345678', 'DONE']);
+  });
+
   it('refuses what it cannot boot with one line', () => {
     const request = (bytes: Uint8Array, memoryBytes = 32 * MIB) => ({ path: 'k', bytes, append: '', initrd: [], memoryBytes });
     const refuse = (bytes: Uint8Array, pattern: RegExp, memoryBytes?: number): void => {
