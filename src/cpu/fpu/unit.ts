@@ -34,7 +34,13 @@ export function reportPending(cpu: Cpu): void {
   cpu.signalFerr();
 }
 
-/** Record the last instruction (and data) pointer and opcode: every non-control instruction does (vol. 1 §8.1.8-9). */
+/**
+ * Record the last instruction (and data) pointer and opcode (vol. 1
+ * §8.1.8-9): every instruction but FNINIT, FNCLEX, FLDCW, FNSTCW, FNSTSW,
+ * FLDENV, FNSTENV, FRSTOR, FNSAVE and WAIT does. The host FPU records them
+ * for FFREE(P), FINCSTP, FDECSTP and FNOP too, which the SDM lists among the
+ * control instructions.
+ */
 export function notePointers(cpu: Cpu, f: X87, escape: number): void {
   f.fop = ((escape & 7) << 8) | cpu.modrm;
   f.fip = cpu.startEip >>> 0;
