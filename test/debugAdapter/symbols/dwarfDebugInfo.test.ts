@@ -76,6 +76,7 @@ describe('symbols: DWARF DIEs, types, expressions and call frame information', f
       assert.deepEqual(names, {
         counter: 'int', greeting: 'const char *', banner: 'char [16]', grid: 'int [2][3]', paint: 'enum color', status: 'struct flags',
         w: 'union word', second: 'struct node', first: 'struct node', op: 'int (*)(int, int)', sink: 'volatile int',
+        gain: 'float', ratio: 'double', ready: '_Bool', big: 'long long int', small: 'short int', byte: 'unsigned char',
       });
       const node = types.typeOfObject(globals.get('first')!);
       assert.equal(node.kind === 'struct' && node.members.map((m) => `${m.name}@${m.offset}`).join(' '), `value@0 next@${size}`);
