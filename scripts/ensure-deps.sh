@@ -20,6 +20,7 @@ log() { printf '[deps] %s\n' "$*"; }
 DEBIAN_PACKAGES=(
   "nasm nasm"                        # test guests, boot sectors
   "qemu-system-x86 qemu-system-i386" # whole-guest oracle (../shared/GUESTS.md)
+  "seabios -"                        # SeaBIOS on the pc board (test/boot/seabios.test.ts)
   "gcc-multilib -"                   # native CPU oracle (gcc -m32)
   "chromium chromium"                # the screen panel's pixel tests, the VS Code E2E browser
   "grub-pc-bin -"                    # GRUB for i386-pc: the Multiboot 2 reference (test/boot)

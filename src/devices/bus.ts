@@ -45,3 +45,17 @@ export interface GuestRam {
   writePhysical(address: number, data: Uint8Array): boolean;
   readonly ramSize: number;
 }
+
+/** How one page of upper memory (C0000h-FFFFFh) decodes: reads and writes each to DRAM or to the PCI bus (ROM, or nothing). */
+export interface ShadowMode {
+  readDram: boolean;
+  writeDram: boolean;
+}
+
+/** The memory map's upper-memory decoding, as a chipset's shadow registers (the i440FX's PAM) drive it. */
+export interface ShadowControl {
+  setShadow(address: number, length: number, mode: ShadowMode): void;
+  /** The DRAM behind upper memory and the per-page decoding (bit 0 read DRAM, bit 1 write DRAM), for snapshots; null when not enabled. */
+  saveShadow(): { dram: Uint8Array; bits: number[] } | null;
+  loadShadow(state: { dram: Uint8Array; bits: readonly number[] }): void;
+}

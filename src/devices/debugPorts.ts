@@ -1,7 +1,9 @@
 // Small ports that guests and test programs use to talk to the emulator or
 // the chipset:
 // - 0xE9, the Bochs/QEMU debug console: each byte written is output; a read
-//   returns 0xE9 so a guest can detect the port.
+//   returns 0xE9 so a guest can detect the port. The board also answers at
+//   0x402, where QEMU users put isa-debugcon for SeaBIOS's log (SeaBIOS
+//   checks that a read gives 0xE9 before writing there).
 // - 0xF4, QEMU's isa-debug-exit: writing v ends the run with exit status
 //   (v << 1) | 1 (so a guest cannot exit with status 0).
 // - 0x80, the POST code port: firmware writes progress codes.
@@ -22,11 +24,13 @@ export class DebugConsole implements Device<DebugConsoleState>, PortHandler {
   private bytesWritten = 0;
 
   /** `onOutput` receives each byte the guest writes. */
+  /** `alsoPorts`: more ports that act the same (QEMU's isa-debugcon at 402h, where SeaBIOS writes its log). */
   constructor(
     public onOutput: (byte: number) => void = () => {},
     readonly port = 0xe9,
+    alsoPorts: readonly number[] = [],
   ) {
-    this.ports = [port];
+    this.ports = [port, ...alsoPorts];
   }
 
   reset(): void {}

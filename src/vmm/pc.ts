@@ -28,6 +28,10 @@ import { CmosRtc } from '../devices/cmos';
 import { I8042 } from '../devices/i8042';
 import { Uart16550 } from '../devices/uart16550';
 import { VgaText } from '../devices/vgaText';
+import { FwCfg } from '../devices/fwCfg';
+import { PciHost, devfn } from '../devices/pci/pciHost';
+import { I440fxHostBridge } from '../devices/pci/i440fx';
+import { Piix3Ide, Piix3IsaBridge } from '../devices/pci/piix3';
 import { DebugCause, Exit, assertNever } from './exit';
 import { Vcpu } from './vcpu';
 import { Vm } from './vm';
@@ -58,6 +62,13 @@ export interface PcConfig {
   /** Number of vCPUs (default 1). */
   cpus?: number;
 }
+
+/** QEMU's isa-debugcon port for SeaBIOS's log (-device isa-debugcon,iobase=0x402). */
+export const QEMU_DEBUGCON_PORT = 0x402;
+/** CMOS bytes QEMU sets for SeaBIOS: the number of processors minus one, and the boot order (devices 1-2 in 3Dh, device 3 in 38h bits 7-4). */
+const CMOS_SMP_COUNT = 0x5f;
+const CMOS_BOOT_ORDER_12 = 0x3d;
+const CMOS_BOOT_ORDER_3 = 0x38;
 
 /** Instructions a vCPU runs before the next runnable one takes its turn (several vCPUs). */
 export const SMP_SLICE = 5000;
@@ -98,6 +109,8 @@ export class PcMachine {
   readonly keyboard: I8042;
   readonly cmos: CmosRtc;
   readonly bios: Bios | null;
+  readonly pci: PciHost;
+  readonly fwCfg: FwCfg;
   private exitStatus: number | null = null;
   private stopReason: 'user' | 'request' | null = null;
   /** Unclaimed port accesses answered by the monitor (all ones / dropped). */
@@ -130,7 +143,7 @@ export class PcMachine {
       true, // A20 on, as firmware leaves it
     );
     vm.addDevice(this.keyboard);
-    vm.addDevice(new DebugConsole((b) => config.onDebugconOutput?.(b)));
+    vm.addDevice(new DebugConsole((b) => config.onDebugconOutput?.(b), 0xe9, [QEMU_DEBUGCON_PORT]));
     vm.addDevice(new PostCodePort());
     vm.addDevice(
       new IsaDebugExit((status) => {
@@ -175,6 +188,21 @@ export class PcMachine {
       this.mapFirmware(this.bios.rom);
     }
     this.cmos.setMemorySize(config.memoryBytes);
+    // As QEMU's pc board sets them for SeaBIOS: processors beyond the first, and the boot order (1 floppy, 2 disk, 3 CD).
+    this.cmos.setByte(CMOS_SMP_COUNT, vm.vcpus.length - 1);
+    const order = config.boot === 'a' ? [1, 2, 3] : config.boot === 'c' ? [2, 1, 3] : [3, 2, 1];
+    this.cmos.setByte(CMOS_BOOT_ORDER_12, (order[1] << 4) | order[0]);
+    this.cmos.setByte(CMOS_BOOT_ORDER_3, order[2] << 4);
+
+    // The PCI board of QEMU's `pc` machine: upper memory decoded by the i440FX's PAM registers.
+    vm.memory.enableShadow();
+    this.pci = new PciHost(() => this.requestReset());
+    this.pci.attach(devfn(0, 0), new I440fxHostBridge(vm.memory, config.memoryBytes));
+    this.pci.attach(devfn(1, 0), new Piix3IsaBridge());
+    this.pci.attach(devfn(1, 1), new Piix3Ide());
+    vm.addDevice(this.pci);
+    this.fwCfg = new FwCfg({ memoryBytes: config.memoryBytes, cpus: vm.vcpus.length }, vm.memory);
+    vm.addDevice(this.fwCfg);
   }
 
   /** A ROM image at the top of the first megabyte, and again just below 4 GiB (the reset vector). */

@@ -1,0 +1,99 @@
+// Debian's SeaBIOS (bios.bin, package seabios) on vmexit's `pc` board beside
+// QEMU's: the same machine (32 MiB, one CPU, COM1, no drives, no VGA, no
+// ACPI device, no kvmvapic option ROM: QEMU's -nodefaults -machine
+// pc,acpi=off -global apic-common.vapic=off), SeaBIOS's debug log
+// on port 402h compared line by line up to its "No bootable device.".
+// SeaBIOS finds the i440FX through PCI configuration mechanism #1, opens the
+// shadow RAM through the PAM registers to copy itself, reads fw_cfg (over
+// DMA) for the RAM map and the CPU count, assigns the IDE bus-master BAR and
+// probes both ATA channels.
+
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import { PcMachine } from '../../src/vmm/pc';
+import { hasQemu, spawnQemu } from '../guests/harness';
+
+const SEABIOS = '/usr/share/seabios/bios.bin';
+const END = 'No bootable device.';
+
+/**
+ * Lines that may differ, each for a reason outside the board: the TSC rate
+ * SeaBIOS measures (vmexit's virtual clock runs guest time at a fixed
+ * instruction rate), and where SeaBIOS's allocator put the tables and how
+ * much upper memory is left (QEMU's fw_cfg lists more files, SMBIOS fields
+ * among them).
+ */
+const MAY_DIFFER = [/^CPU Mhz=/, /^Copying (MPTABLE|SMBIOS) from /, /^Space available for UMB:/];
+
+function comparable(log: string): string[] {
+  const end = log.indexOf(END);
+  assert.ok(end >= 0, `SeaBIOS did not reach "${END}":\n${log}`);
+  return log
+    .slice(0, end + END.length)
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => !MAY_DIFFER.some((re) => re.test(l)));
+}
+
+function runOnVmexit(budget: number): { log: string; machine: PcMachine } {
+  let log = '';
+  const machine = new PcMachine({
+    memoryBytes: 32 << 20,
+    bios: new Uint8Array(fs.readFileSync(SEABIOS)),
+    floppy: null,
+    hardDisk: null,
+    boot: 'c',
+    onDebugconOutput: (b) => (log += String.fromCharCode(b)),
+  });
+  const start = machine.vm.instructionsRetired();
+  while (!log.includes(END) && machine.vm.instructionsRetired() - start < budget) {
+    const e = machine.run(1_000_000);
+    if (e.kind !== 'budget' && e.kind !== 'idle') assert.fail(`SeaBIOS stopped: ${JSON.stringify(e)}\n${log}`);
+  }
+  return { log, machine };
+}
+
+describe('SeaBIOS on the pc board (PCI, PAM shadowing, fw_cfg)', function () {
+  before(function () {
+    if (!fs.existsSync(SEABIOS)) this.skip(); // the seabios package comes with qemu-system-x86 (scripts/ensure-deps.sh)
+  });
+
+  it('POSTs to its boot menu with the RAM map, the CPU count, the PCI devices and both ATA channels', () => {
+    const { log, machine } = runOnVmexit(400_000_000);
+    const lines = comparable(log);
+    for (const expected of [
+      'Running on QEMU (i440fx)',
+      'Found QEMU fw_cfg',
+      'QEMU fw_cfg DMA interface supported',
+      'qemu/e820: addr 0x0000000000000000 len 0x0000000002000000 [RAM]',
+      'Found 3 PCI devices (max PCI bus is 00)',
+      'PCI: map device bdf=00:01.1  bar 4, addr 0000c000, size 00000010 [io]',
+      'Found 1 cpu(s) max supported 1 cpu(s)',
+      'ATA controller 1 at 1f0/3f4/0 (irq 14 dev 9)',
+      'Found 1 serial ports',
+      '  3: 0000000000100000 - 0000000002000000 = 1 RAM',
+    ]) {
+      assert.ok(lines.includes(expected), `missing "${expected}" in:\n${lines.join('\n')}`);
+    }
+    // SeaBIOS left itself in read-only shadow RAM: PAM0 = 10h, and the F-segment is DRAM now.
+    const host = machine.pci.list()[0].fn;
+    assert.equal(host.config[0x59] >> 4, 0x1);
+    assert.equal(machine.vm.memory.shadowMode(0x30).readDram, true);
+    assert.equal(machine.vm.memory.shadowMode(0x30).writeDram, false);
+  });
+
+  it('prints the same debug log as on QEMU for the same machine', async function () {
+    if (!hasQemu()) assert.fail('qemu-system-i386 is missing (scripts/ensure-deps.sh installs qemu-system-x86)');
+    const qemu = await spawnQemu(
+      [
+        '-accel', 'tcg', '-m', '32', '-display', 'none', '-monitor', 'none', '-nodefaults', '-machine', 'pc,acpi=off', '-global', 'apic-common.vapic=off',
+        '-no-reboot', '-bios', SEABIOS,
+        '-chardev', 'stdio,id=c0', '-device', 'isa-debugcon,iobase=0x402,chardev=c0', '-serial', 'null',
+      ],
+      { until: END, timeoutMs: 30_000 },
+    );
+    const ours = comparable(runOnVmexit(400_000_000).log);
+    const theirs = comparable(qemu.serial);
+    assert.deepEqual(ours, theirs);
+  });
+});
