@@ -214,15 +214,15 @@ export class Vcpu {
         ranges.push({ index, start: w.address, end: w.address + w.length, read, write });
         return;
       }
-      // Page by page: consecutive linear pages need not be consecutive in physical memory.
-      const start = w.address >>> 0;
-      const end = start + w.length;
-      for (let at = start; at < end; ) {
-        const pageEnd = ((at & ~0xfff) >>> 0) + 0x1000;
-        const chunkEnd = Math.min(end, pageEnd);
+      // Page by page: consecutive linear pages need not be consecutive in physical memory. A range
+      // that runs past 4 GiB wraps to linear 0, as the accesses it watches do (counting by offset
+      // into the range: a linear address computed past 2^32 once looped here forever).
+      for (let done = 0; done < w.length; ) {
+        const at = (w.address + done) >>> 0;
+        const chunk = Math.min(w.length - done, 0x1000 - (at & 0xfff));
         const p = this.cpu.physicalOf(at);
-        if (p >= 0) ranges.push({ index, start: p, end: p + (chunkEnd - at), read, write });
-        at = pageEnd;
+        if (p >= 0) ranges.push({ index, start: p, end: p + chunk, read, write });
+        done += chunk;
       }
     });
     this.vm.memory.setWatches(ranges);

@@ -105,6 +105,15 @@ describe('guest debug', () => {
     assert.deepEqual(cause.watch, { address: 0xffe, length: 4, access: 'write' });
   });
 
+  it('arms a linear range that runs past 4 GiB, wrapping to linear 0 (it hung the adapter: found by the DAP fuzzer)', () => {
+    // mov word [0x0001], 0x1234 ; hlt — inside the range FFFFFFFFh..00000002h
+    const vm = vmWithCode([0xc7, 0x06, 0x01, 0x00, 0x34, 0x12, 0xf4]);
+    arm(vm, { watchpoints: [{ address: 0xffffffff, length: 4, access: 'write' }] });
+    const cause = causeOf(vm.vcpus[0].run(1000)) as Record<string, unknown>;
+    assert.equal(cause.kind, 'watchpoint');
+    assert.equal(cause.address, 1);
+  });
+
   it('reports a read watchpoint, and not for instruction fetches from the watched page', () => {
     // nop ; nop ; mov al, [0x7c80] ; hlt  — the watched byte shares the code page
     const vm = vmWithCode([0x90, 0x90, 0xa0, 0x80, 0x7c, 0xf4]);
