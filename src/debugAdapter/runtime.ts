@@ -76,6 +76,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Breakpoint hits that go on (condition false, log point) between two turns of the event loop. */
+const CONTINUES_PER_TURN = 256;
+
 function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -507,6 +510,10 @@ export class VmexitRuntime {
     const gen = this.generation;
     this.temp = temp;
     this.arm();
+    // Stops that go on at once (a condition that fails, a log point) can come every few
+    // instructions in a loop: give the event loop a turn every so many, as a full slice does,
+    // so requests (pause, threads) are still answered.
+    let goneOn = 0;
     for (;;) {
       if (gen !== this.generation) return { kind: 'aborted' };
       if (this.pauseRequested) {
@@ -518,8 +525,9 @@ export class VmexitRuntime {
       const outcome = this.handleEvent(event, temp, tempReport);
       if (outcome === 'budget') await turn();
       else if (outcome === 'idle') await sleep(5);
-      else if (outcome === 'continue') continue;
-      else return outcome;
+      else if (outcome === 'continue') {
+        if (++goneOn % CONTINUES_PER_TURN === 0) await turn();
+      } else return outcome;
     }
   }
 

@@ -15,10 +15,12 @@ describe('debug adapter: request limits and hostile arguments (issue 8)', functi
   this.timeout(30000);
   let dc: DebugClient;
   let boot: Guest;
+  let spin: Guest;
 
   adapterHooks({
     guests: (dir) => {
       boot = assemble(dir, 'boot');
+      spin = assemble(dir, 'spin');
     },
     client: (c) => (dc = c),
     current: () => dc,
@@ -152,5 +154,19 @@ describe('debug adapter: request limits and hostile arguments (issue 8)', functi
     // Still serving.
     assert.equal((await dc.threadsRequest()).body.threads.length, 1);
     assert.equal(await evaluate(dc, '2*3'), '0x0006 (6)');
+  });
+
+  it('keeps answering while a breakpoint in a tight loop is hit and its condition keeps failing (found by the DAP fuzzer)', async () => {
+    await launchWith(dc, { image: spin.bin, symbols: [spin.lst], stopOnEntry: 'bootsector' });
+    // Hit on every iteration of `inc eax; jmp forever`; true only after about 2^32 of them.
+    const set = await dc.setBreakpointsRequest({ source: { path: spin.asm }, breakpoints: [{ line: spin.line('forever'), condition: 'eax == 0xFFFFFFF0' }] });
+    assert.equal(set.body.breakpoints[0].verified, true);
+    await dc.continueRequest({ threadId: 1 });
+    const threads = await dc.threadsRequest();
+    assert.match(threads.body.threads[0].name, /running/);
+    const stopped = dc.waitForEvent('stopped', 10000);
+    await dc.pauseRequest({ threadId: 1 });
+    assert.equal(((await stopped) as DebugProtocol.StoppedEvent).body.reason, 'pause');
+    assert.notEqual(await evaluate(dc, 'eax'), '0x00000000 (0)');
   });
 });
