@@ -55,6 +55,8 @@ export interface DapFuzzOptions {
   log?: (line: string) => void;
   /** Stop at the first failure (the test does; a long run may go on). */
   stopAtFirst?: boolean;
+  /** Cut a failing session's requests down to a minimal sequence that still fails (slow: one adapter per try). */
+  minimize?: boolean;
   /** Replay only this session of the seed (its number as a failure reports it). */
   session?: number;
   /** The adapter to drive (default: this tree's dist/debugAdapter.js), e.g. an older build to compare. */
@@ -72,6 +74,8 @@ export interface DapFuzzFailure {
   sequence: FuzzRequest[];
   /** True when the failing request alone, right after launch, fails the same way. */
   reproducesAlone: boolean;
+  /** With `minimize`: the shortest sequence found (after launch) that still fails. */
+  minimal?: FuzzRequest[];
 }
 
 export interface DapFuzzResult {
@@ -156,7 +160,7 @@ class Session {
 
   /** Send one request and wait for its answer, at most ANSWER_BOUND_MS (or until the adapter dies). */
   async send(r: FuzzRequest): Promise<Outcome> {
-    if (process.env.DAP_FUZZ_TRACE) process.stderr.write(`> ${describeRequest(r)}\n`);
+    if (process.env.DAP_FUZZ_TRACE) process.stderr.write(`> ${process.env.DAP_FUZZ_TRACE === "full" ? JSON.stringify(r) : describeRequest(r)}\n`);
     if (this.exit) return { kind: 'dead', why: this.exit };
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<Outcome>((resolve) => (timer = setTimeout(() => resolve({ kind: 'unanswered' }), ANSWER_BOUND_MS)));
@@ -268,13 +272,42 @@ async function withSession<T>(adapter: string, body: (s: Session) => Promise<T>)
   }
 }
 
-/** Replay one request alone right after launch: does it fail the same way? */
-async function reproducesAlone(adapter: string, guest: Guest, seed: number, request: FuzzRequest): Promise<boolean> {
+/** Replay requests right after launch, one by one: does the last fail (or the adapter stop serving)? */
+async function failsWith(adapter: string, guest: Guest, seed: number, requests: readonly FuzzRequest[]): Promise<boolean> {
   return withSession(adapter, async (s) => {
     await s.launch(guest, new Rng(seed));
-    const outcome = await s.send(request);
+    for (const r of requests.slice(0, -1)) if ((await s.send(r)).kind !== 'answered') return true;
+    const outcome = await s.send(requests[requests.length - 1]);
     return verdict(outcome) !== null || (await sanity(s)) !== null;
-  });
+  }).catch(() => false);
+}
+
+/**
+ * Delta debugging (Zeller's ddmin) over the requests before the failing one:
+ * drop chunks while the failure stays, halving the chunk size down to single
+ * requests. Each try is a fresh adapter, so this takes a while.
+ */
+async function minimize(adapter: string, guest: Guest, seed: number, sequence: readonly FuzzRequest[], log: (line: string) => void): Promise<FuzzRequest[]> {
+  const last = sequence[sequence.length - 1];
+  let before = sequence.slice(0, -1);
+  let chunk = Math.max(1, Math.ceil(before.length / 2));
+  while (before.length > 0) {
+    let removed = false;
+    for (let start = 0; start < before.length; start += chunk) {
+      const candidate = [...before.slice(0, start), ...before.slice(start + chunk)];
+      if (await failsWith(adapter, guest, seed, [...candidate, last])) {
+        before = candidate;
+        removed = true;
+        start -= chunk;
+        log(`  minimizing: ${before.length + 1} requests still fail`);
+      }
+    }
+    if (!removed) {
+      if (chunk === 1) break;
+      chunk = Math.ceil(chunk / 2);
+    }
+  }
+  return [...before, last];
 }
 
 function guestState(guest: Guest): FuzzState {
@@ -304,10 +337,15 @@ export async function runDapFuzz(options: DapFuzzOptions): Promise<DapFuzzResult
       const guest = guests.get(guestName) as Guest;
       const state = guestState(guest);
       const sequence: FuzzRequest[] = [];
+      let beforeLaunch = 0;
       result.sessions++;
       const fail = async (phase: DapFuzzFailure['phase'], request: FuzzRequest, problem: string): Promise<void> => {
-        const alone = phase === 'running' ? await reproducesAlone(adapter, guest, sessionSeed, request).catch(() => false) : false;
+        const alone = phase === 'running' ? await failsWith(adapter, guest, sessionSeed, [request]) : false;
         const failure: DapFuzzFailure = { seed: options.seed, session: result.sessions, guest: guestName, phase, request, problem, sequence: [...sequence], reproducesAlone: alone };
+        if (options.minimize && phase === 'running' && !alone) {
+          const launched = sequence.slice(beforeLaunch, sequence.lastIndexOf(request) + 1);
+          failure.minimal = await minimize(adapter, guest, sessionSeed, launched, log);
+        }
         result.failures.push(failure);
         log(`FAILURE (seed ${options.seed}, session ${failure.session}, guest ${guestName}, ${phase}): ${problem}\n  request: ${describeRequest(request)}\n  ${alone ? 'reproduces alone right after launch' : `after ${sequence.length - 1} earlier requests of the session`}`);
       };
@@ -338,7 +376,9 @@ export async function runDapFuzz(options: DapFuzzOptions): Promise<DapFuzzResult
           return true;
         };
         // A client out of order: requests before initialize and launch.
-        if (!(await run('before launch', outOfOrderRequests(srng, state, srng.int(1, 4))))) return;
+        const early = outOfOrderRequests(srng, state, srng.int(1, 4));
+        beforeLaunch = early.length;
+        if (!(await run('before launch', early))) return;
         try {
           await s.launch(guest, srng);
         } catch (e) {
@@ -383,7 +423,10 @@ export function report(result: DapFuzzResult): string {
     lines.push(`failure: seed ${f.seed}, session ${f.session}, guest ${f.guest}, ${f.phase}: ${f.problem}`);
     lines.push(`  request: ${describeRequest(f.request)}`);
     if (f.reproducesAlone) lines.push('  reproducer: launch the guest, then this one request');
-    else {
+    else if (f.minimal) {
+      lines.push(`  reproducer (minimized): launch the guest, then these ${f.minimal.length} requests:`);
+      for (const r of f.minimal) lines.push(`    ${describeRequest(r)}`);
+    } else {
       lines.push(`  reproducer: the session's ${f.sequence.length} requests (last 20 shown):`);
       for (const r of f.sequence.slice(-20)) lines.push(`    ${describeRequest(r)}`);
     }

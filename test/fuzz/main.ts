@@ -2,15 +2,20 @@
 //
 //   npm run fuzz -- [--target cpu|dap|all] [--mode real|pm16|pm32|paging|all]
 //                   [--instructions N] [--seed S] [--stream N] [--stream-instructions N]
+//                   [--requests N] [--session N] [--minimize]
 //
 // --instructions is per mode (default 1,000,000); --stream replays one
 // stream of --mode (its number and seed are printed with each crash). Exit
 // status 0 when nothing crashed or hung, 1 otherwise, 2 for bad arguments.
-// Targets: `cpu` is the instruction fuzzer (./cpuFuzz.ts). A target is one
-// entry of TARGETS below: the DAP fuzzer adds itself there.
+// Targets: `cpu` is the instruction fuzzer (./cpuFuzz.ts), `dap` the debug
+// adapter fuzzer (./dapFuzzer.ts: --requests N in all, default 5000;
+// --session N replays one session of --seed, --minimize cuts a failing
+// session down to the requests that still fail). A target is one entry of
+// TARGETS below.
 
 import { FuzzOptions, formatReport, fuzzCpu } from './cpuFuzz';
 import { FUZZ_MODES, FuzzMode } from './machine';
+import { report, runDapFuzz } from './dapFuzzer';
 
 interface Arguments {
   targets: string[];
@@ -19,6 +24,9 @@ interface Arguments {
   seed: number;
   stream?: number;
   streamInstructions: number;
+  requests: number;
+  session?: number;
+  minimize: boolean;
 }
 
 /** A fuzz target: runs with the parsed arguments, prints its report, resolves true when nothing crashed. */
@@ -34,6 +42,14 @@ const TARGETS: Record<string, Target> = {
     console.log(formatReport(reports));
     return reports.every((r) => r.crashes.length === 0);
   },
+  dap: async (args) => {
+    console.error(`DAP fuzz: seed ${args.seed}, ${args.requests} requests`);
+    const result = await runDapFuzz({
+      seed: args.seed, requests: args.requests, session: args.session, minimize: args.minimize, log: (line) => console.error(line),
+    });
+    console.log(report(result));
+    return result.failures.length === 0;
+  },
 };
 
 class UsageError extends Error {}
@@ -44,7 +60,7 @@ function wholeNumber(name: string, v: string | undefined): number {
 }
 
 function parse(argv: string[]): Arguments {
-  const a: Arguments = { targets: ['cpu'], modes: [...FUZZ_MODES], instructions: 1_000_000, seed: 1, streamInstructions: 100_000 };
+  const a: Arguments = { targets: ['cpu'], modes: [...FUZZ_MODES], instructions: 1_000_000, seed: 1, streamInstructions: 100_000, requests: 5000, minimize: false };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i];
     const value = argv[i + 1];
@@ -52,7 +68,7 @@ function parse(argv: string[]): Arguments {
       case '--target':
         if (value === 'all') a.targets = Object.keys(TARGETS);
         else if (value !== undefined && value in TARGETS) a.targets = [value];
-        else throw new UsageError(`--target must be ${[...Object.keys(TARGETS), 'all'].join(', ')} (got ${value ?? 'nothing'})${value === 'dap' ? ': the DAP fuzzer is not in this build yet' : ''}`);
+        else throw new UsageError(`--target must be ${[...Object.keys(TARGETS), 'all'].join(', ')} (got ${value ?? 'nothing'})`);
         i++;
         break;
       case '--mode':
@@ -64,6 +80,9 @@ function parse(argv: string[]): Arguments {
       case '--instructions': a.instructions = wholeNumber(name, value); i++; break;
       case '--seed': a.seed = wholeNumber(name, value); i++; break;
       case '--stream': a.stream = wholeNumber(name, value); i++; break;
+      case '--requests': a.requests = wholeNumber(name, value); i++; break;
+      case '--session': a.session = Math.max(1, wholeNumber(name, value)); i++; break;
+      case '--minimize': a.minimize = true; break;
       case '--stream-instructions': a.streamInstructions = Math.max(1, wholeNumber(name, value)); i++; break;
       default: throw new UsageError(`unknown argument ${name}`);
     }
