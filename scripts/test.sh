@@ -5,6 +5,10 @@
 #
 #   npm test                       everything
 #   npm test -- --grep PIT         extra arguments go to mocha
+#   npm test -- test/cpu/fpu       files or folders given run instead of every suite
+#
+# One suite without the rest: `npx mocha test/cpu/fpu/x87.test.ts` (the
+# mocha config names no spec, so a file given is the whole run).
 #
 # Typecheck, lint and build run side by side (their output is printed in
 # order once each finishes); mocha runs after them. Every step runs even when
@@ -56,7 +60,10 @@ mocha_start=$SECONDS
 # mocha's output goes through tee, which hides the terminal: decide here.
 color=(--no-color)
 [[ -t 1 || -n "${FORCE_COLOR:-}" ]] && color=(--color)
-mocha "${color[@]}" "$@" 2>&1 | tee "$logs/mocha.out"
+# Every suite unless a file or folder was given.
+spec=('test/**/*.test.ts')
+for arg in "$@"; do [[ $arg != -* && -e $arg ]] && spec=(); done
+mocha "${color[@]}" "$@" "${spec[@]}" 2>&1 | tee "$logs/mocha.out"
 mocha_rc=${PIPESTATUS[0]}
 ((mocha_rc == 0)) || failed+=(mocha)
 
