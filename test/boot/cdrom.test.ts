@@ -60,7 +60,7 @@ describe('CLI: --cdrom and --boot d', () => {
     const text = path.join(BOOT_CACHE, cacheFile('not-an-iso.txt', 'hello\n'));
     assertRefused(await runMain(['--cdrom', path.join(BOOT_CACHE, 'missing.iso')]), /--cdrom must be a readable ISO image file, not .* \(it does not exist\)/);
     assertRefused(await runMain(['--cdrom', text]), /CD-ROM image '.*not-an-iso\.txt' has an unsupported size \(6 bytes\)/);
-    assertRefused(await runMain(['--boot', 'd', text]), /--boot d but no CD-ROM image \(--cdrom\)/);
+    assertRefused(await runMain(['--boot', 'd', text]), /--boot d but (there is )?no CD-ROM image/);
     assertRefused(await runMain(['--boot', 'e', text]), /--boot must be a, c or d, not 'e'/);
   });
 });
