@@ -1,4 +1,4 @@
-// `npm run bench`: guest MIPS on fixed real-mode workloads, beside QEMU's TCG
+// `npm run bench`: guest MIPS on fixed workloads (real mode; 32-bit protected mode with 32-bit or PAE paging), beside QEMU's TCG
 // on the same images in the same run. Each workload runs at two iteration
 // counts; the difference cancels boot and exit costs. Medians of RUNS runs.
 
@@ -16,6 +16,8 @@ const WORKLOADS = [
   { name: 'real-mode compute loop', loop: 'compute', perIteration: 8 },
   { name: 'real-mode string-instruction loop', loop: 'string', perIteration: 9 },
   { name: 'real-mode x87 loop', loop: 'x87', perIteration: 8 },
+  { name: '32-bit protected mode, paging on', loop: 'paged', perIteration: 8 },
+  { name: '32-bit protected mode, PAE paging on', loop: 'pae', perIteration: 8 },
 ] as const;
 
 /**
