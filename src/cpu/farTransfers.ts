@@ -8,12 +8,12 @@
 // Task gates and TSS targets go to ./tasks.ts.
 
 import type { Cpu } from './cpu';
-import { GuestFault, Unimplemented } from './faults';
+import { GuestFault } from './faults';
 import {
   Descriptor, checkReturnCodeSegment, checkStackSegment, commitSegment, dplOf, fetchDescriptor,
   nullInaccessibleDataSegments, readSystem16, readSystem32, selectorFault,
 } from './segments';
-import { ATTR_DB, ATTR_L, ATTR_P, ATTR_S, ATTR_TYPE_CODE, ATTR_TYPE_EXPAND_DOWN, CS, ESP, SS, VEC_GP, VEC_NP, VEC_SS, VEC_TS } from './state';
+import { ATTR_DB, ATTR_P, ATTR_S, ATTR_TYPE_CODE, ATTR_TYPE_EXPAND_DOWN, CS, ESP, SS, VEC_GP, VEC_NP, VEC_SS, VEC_TS } from './state';
 import { switchTask } from './tasks';
 
 /** System descriptor types (S = 0) a far JMP/CALL may name. */
@@ -22,10 +22,13 @@ const TSS16_AVAILABLE = 0x1, CALL_GATE16 = 0x4, TASK_GATE = 0x5, TSS32_AVAILABLE
 const isCode = (attr: number): boolean => (attr & (ATTR_S | ATTR_TYPE_CODE)) === (ATTR_S | ATTR_TYPE_CODE);
 const isConforming = (attr: number): boolean => (attr & ATTR_TYPE_EXPAND_DOWN) !== 0;
 
-/** Load CS for privilege level `cpl` (RPL = CPL) and jump; #GP(0) past the limit, before anything changes. */
+/**
+ * Load CS for privilege level `cpl` (RPL = CPL) and jump; #GP(0) past the
+ * limit, before anything changes. The descriptor's L bit means nothing outside
+ * IA-32e mode (SDM vol. 3 §3.4.5): D alone gives the code size.
+ */
 function enterCode(cpu: Cpu, selector: number, d: Descriptor, offset: number, cpl: number): void {
   if (offset > d.limit) throw new GuestFault(VEC_GP, 0);
-  if (d.attributes & ATTR_L) throw new Unimplemented('a far transfer to a 64-bit code segment');
   cpu.cpl = cpl;
   commitSegment(cpu, CS, (selector & 0xfffc) | cpl, d);
   cpu.eip = offset >>> 0;

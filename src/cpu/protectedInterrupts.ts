@@ -5,7 +5,7 @@
 // mode uses ./vm86.ts.
 
 import type { Cpu } from './cpu';
-import { GuestFault, Unimplemented } from './faults';
+import { GuestFault } from './faults';
 import { pushOnNewStack, tssStack } from './farTransfers';
 import {
   checkReturnCodeSegment, checkStackSegment, commitSegment, dplOf, fetchDescriptor, nullInaccessibleDataSegments,
@@ -13,7 +13,7 @@ import {
 } from './segments';
 import { interruptTask, returnFromTask } from './tasks';
 import { interruptReturnVm86, nullDataSegmentsLeavingVm86, returnToVm86, vm86FrameHead } from './vm86';
-import { ATTR_L, ATTR_P, CS, ESP, IF, NT, RF, SS, TF, VEC_GP, VEC_NP, VEC_TS, VM } from './state';
+import { ATTR_P, CS, ESP, IF, NT, RF, SS, TF, VEC_GP, VEC_NP, VEC_TS, VM } from './state';
 
 /** Gate types (descriptor type field with S = 0). */
 const GATE_TASK = 0x5, GATE_INT16 = 0x6, GATE_TRAP16 = 0x7, GATE_INT32 = 0xe, GATE_TRAP32 = 0xf;
@@ -53,7 +53,6 @@ export function deliverProtected(cpu: Cpu, vector: number, software: boolean, er
   const dpl = dplOf(target);
   if ((target.attributes & 0x18) !== 0x18 || dpl > cpu.cpl) throw selectorFault(VEC_GP, selector, ext);
   if ((target.attributes & ATTR_P) === 0) throw selectorFault(VEC_NP, selector, ext);
-  if (target.attributes & ATTR_L) throw new Unimplemented('an interrupt gate to a 64-bit code segment');
   const conforming = (target.attributes & 0x4) !== 0;
   // From vm86 the handler must be ring-0 non-conforming code (SDM vol. 2 INT n, INTERRUPT-FROM-VIRTUAL-8086-MODE).
   const fromVm86 = (cpu.flags & VM) !== 0;

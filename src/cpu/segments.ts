@@ -12,9 +12,9 @@
 // event caused the load (SDM vol. 3 §6.13).
 
 import type { Cpu } from './cpu';
-import { GuestFault, Unimplemented } from './faults';
+import { GuestFault } from './faults';
 import {
-  ATTR_G, ATTR_L, ATTR_P, ATTR_S, ATTR_TYPE_ACCESSED, ATTR_TYPE_CODE, ATTR_TYPE_EXPAND_DOWN, ATTR_TYPE_WRITABLE,
+  ATTR_G, ATTR_P, ATTR_S, ATTR_TYPE_ACCESSED, ATTR_TYPE_CODE, ATTR_TYPE_EXPAND_DOWN, ATTR_TYPE_WRITABLE,
   ATTR_UNUSABLE, CS, DS, ES, FS, GS, SS, Segment, Sregs, VEC_GP, VEC_NP, VEC_SS,
 } from './state';
 
@@ -163,7 +163,9 @@ export function loadSegmentProtected(cpu: Cpu, seg: number, selector: number): v
  * The code segment a RET or IRET returns to (SDM vol. 2 RET, IRET: a null
  * selector is #GP(0); outside the table, not code, RPL below CPL, conforming
  * with DPL above RPL or non-conforming with DPL other than RPL is
- * #GP(selector); not present #NP(selector)). 64-bit code is not implemented.
+ * #GP(selector); not present #NP(selector)). The L bit is ignored: outside
+ * IA-32e mode it is reserved and the processor does not look at it (SDM vol. 3
+ * §3.4.5), and this CPU has no IA-32e mode.
  */
 export function checkReturnCodeSegment(cpu: Cpu, selector: number): Descriptor {
   if ((selector & 0xfffc) === 0) throw new GuestFault(VEC_GP, 0);
@@ -173,7 +175,6 @@ export function checkReturnCodeSegment(cpu: Cpu, selector: number): Descriptor {
   if (!isCode(d.attributes) || rpl < cpu.cpl) throw selectorFault(VEC_GP, selector);
   if (isConformingCode(d.attributes) ? dpl > rpl : dpl !== rpl) throw selectorFault(VEC_GP, selector);
   if ((d.attributes & ATTR_P) === 0) throw selectorFault(VEC_NP, selector);
-  if (d.attributes & ATTR_L) throw new Unimplemented('a return to a 64-bit code segment');
   return d;
 }
 

@@ -86,6 +86,24 @@ describe('CPU: far JMP and CALL to code segments in protected mode', () => {
     assert.deepEqual([peek16(m, STACK0 - 4), peek16(m, STACK0 - 2)], [(CODE + 6) & 0xffff, 0x08]);
   });
 
+  it('the L bit is ignored outside IA-32e mode: JMP and RETF run the segment at the size its D bit gives', () => {
+    // mov eax, 12345678h; hlt as 32-bit code. As 16-bit code: mov ax, 5678h; xor al, 12h; hlt.
+    const body = [0xb8, 0x78, 0x56, 0x34, 0x12, 0xf4];
+    for (const [flags, eax] of [[0xe, 0x12345678], [0xa, 0x566a]]) {
+      const viaJmp = machine(JMP_TEST, descriptor(0, 0xfffff, 0x9a, flags));
+      body.forEach((b, i) => (viaJmp.ram[TARGET + i] = b));
+      assert.equal(expectHalt(viaJmp), TARGET + 5, `JMP, flags ${flags.toString(16)}`);
+      assert.equal(viaJmp.cpu.reg32[0] & (flags & 4 ? 0xffffffff : 0xffff), eax);
+      const viaRetf = createPmCpu('cb');
+      setDescriptor(viaRetf, TEST, descriptor(0, 0xfffff, 0x9a, flags));
+      body.forEach((b, i) => (viaRetf.ram[TARGET + i] = b));
+      poke32(viaRetf, viaRetf.cpu.reg32[4] >>> 0, TARGET);
+      poke32(viaRetf, (viaRetf.cpu.reg32[4] >>> 0) + 4, TEST);
+      assert.equal(expectHalt(viaRetf), TARGET + 5, `RETF, flags ${flags.toString(16)}`);
+      assert.equal(viaRetf.cpu.reg32[0] & (flags & 4 ? 0xffffffff : 0xffff), eax);
+    }
+  });
+
   it('CALL to a more privileged non-conforming segment without a gate is #GP(selector)', () => {
     expectFault(machine('9a 20 00 01 00 33 00', flatCode(0, 0xa), 3), VEC_GP, TEST);
   });
