@@ -16,7 +16,7 @@ import { Exit } from '../../src/vmm/exit';
 import { Vm } from '../../src/vmm/vm';
 import { Rng, generateInstruction, streamSeed } from './generator';
 import {
-  CODE, CODE_BYTES, FuzzMode, RAM_BYTES, ROM, STUBS, buildRom, codeEip, modeSregs, newFuzzVm, randomRegs,
+  CODE, CODE_BYTES, EFLAGS_VM, FuzzMode, RAM_BYTES, ROM, STUBS, buildRom, codeEip, isSegmentedMode, modeSregs, newFuzzVm, randomRegs,
 } from './machine';
 
 /** Instructions per Vcpu.run call. */
@@ -229,21 +229,53 @@ class Driver {
   private resumeAfterInterrupt(regs: Regs, sregs: Sregs, vector: number): void {
     const real = (sregs.cr0 & 1) === 0;
     const hasError = !real && (vector === 8 || (vector >= 10 && vector <= 14) || vector === 17);
+    if (this.mode === 'vm86') {
+      this.resumeVm86(regs, sregs, hasError);
+      return;
+    }
     const slot = real ? 2 : 4;
     const sp = (sregs.ss.base + (real || (sregs.ss.attributes & 0x4000) === 0 ? regs.esp & 0xffff : regs.esp) + (hasError ? 4 : 0)) >>> 0;
     const frame = this.vcpu.readLinear(sp, slot);
     let ret = -1;
     if (frame.every((b) => b !== null)) ret = (frame as number[]).reduce((v, b, i) => v + b * 2 ** (8 * i), 0);
-    const base = this.mode === 'real' || this.mode === 'pm16' ? CODE : 0;
+    const base = isSegmentedMode(this.mode) ? CODE : 0;
     const off = ret < 0 ? CODE_BYTES : (base + ret - CODE) >>> 0;
     regs.esp = (regs.esp + (hasError ? 4 : 0) + 3 * slot) >>> 0;
     this.resumeAt(this.nextStart(off + 1), regs, sregs);
   }
 
+  /**
+   * After a stub entered from vm86: the ring-0 stack holds [error code,] EIP,
+   * CS, EFLAGS, ESP, SS, ES, DS, FS, GS as dwords (SDM vol. 3 §20.3.1.1, an
+   * interrupt from virtual-8086 mode). Back to the vm86 task after the
+   * interrupted instruction with that state, as the monitor's IRET would.
+   */
+  private resumeVm86(regs: Regs, sregs: Sregs, hasError: boolean): void {
+    const frame = this.vcpu.readLinear((sregs.ss.base + regs.esp + (hasError ? 4 : 0)) >>> 0, 36);
+    if (frame.some((b) => b === null) || (sregs.cs.attributes & 0x60) !== 0) {
+      this.restart(); // not a ring-0 handler's frame: start over in the mode
+      return;
+    }
+    const bytes = frame as number[];
+    const dword = (i: number) => (bytes[4 * i] | (bytes[4 * i + 1] << 8) | (bytes[4 * i + 2] << 16) | (bytes[4 * i + 3] << 24)) >>> 0;
+    const [eip, cs, eflags, esp, ss, es, ds, fs, gs] = Array.from({ length: 9 }, (_, i) => dword(i));
+    if ((eflags & EFLAGS_VM) === 0) {
+      this.restart();
+      return;
+    }
+    const vm86Segment = (selector: number) => ({ selector: selector & 0xffff, base: (selector & 0xffff) << 4, limit: 0xffff, attributes: 0xf3 });
+    const back: Sregs = {
+      ...sregs, cs: vm86Segment(cs), ss: vm86Segment(ss), es: vm86Segment(es), ds: vm86Segment(ds), fs: vm86Segment(fs), gs: vm86Segment(gs),
+    };
+    const off = ((((cs & 0xffff) << 4) + (eip & 0xffff)) - CODE) >>> 0;
+    this.resumeAt(this.nextStart(off + 1), { ...regs, esp, eflags }, back);
+  }
+
   /** Continue at code offset `off` in the mode's code segment; a guest that left its mode starts over. */
   private resumeAt(off: number, regs: Regs, sregs: Sregs): void {
     const pe = (sregs.cr0 & 1) !== 0;
-    if (pe !== (this.mode !== 'real') || (this.mode === 'paging') !== ((sregs.cr0 & 0x80000000) !== 0)) {
+    if (pe !== (this.mode !== 'real') || (this.mode === 'paging') !== ((sregs.cr0 & 0x80000000) !== 0) ||
+      (this.mode === 'vm86') !== ((regs.eflags & EFLAGS_VM) !== 0)) {
       this.restart(off);
       return;
     }

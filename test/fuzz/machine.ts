@@ -12,14 +12,25 @@
 //                (34000) and the page table of 0-4 MiB (35000)
 // Every vector, real or protected, leads to the HLT at 30800 + vector with
 // interrupts off, so the run exits 'hlt' there and the fuzzer records the
-// vector and resumes the stream after the instruction.
+// vector and resumes the stream after the instruction. A vm86 stream (CR0.PE
+// and EFLAGS.VM, segments at real-mode bases) leaves through the IDT to the
+// same stubs at ring 0 on the TSS's stack, with the vm86 frame the fuzzer
+// returns through.
 
 import { ATTR_DB, ATTR_G, ATTR_REAL_CODE, ATTR_REAL_DATA, Regs, Segment, Sregs } from '../../src/cpu/state';
 import { Vm } from '../../src/vmm/vm';
 import { Rng } from './generator';
 
-export type FuzzMode = 'real' | 'pm16' | 'pm32' | 'paging';
-export const FUZZ_MODES: readonly FuzzMode[] = ['real', 'pm16', 'pm32', 'paging'];
+export type FuzzMode = 'real' | 'pm16' | 'pm32' | 'paging' | 'vm86';
+export const FUZZ_MODES: readonly FuzzMode[] = ['real', 'pm16', 'pm32', 'paging', 'vm86'];
+
+/** Modes whose code segment is based at CODE and runs 16-bit code from offset 0. */
+export const isSegmentedMode = (mode: FuzzMode): boolean => mode === 'real' || mode === 'pm16' || mode === 'vm86';
+
+/** EFLAGS.VM: a vm86 stream runs with it set. */
+export const EFLAGS_VM = 0x20000;
+/** The segments of a vm86 task: real-mode bases, 64 KiB limits, DPL 3 data attributes (as the core loads them). */
+const ATTR_VM86 = 0xf3;
 
 export const RAM_BYTES = 2 << 20;
 export const DATA = 0x00000;
@@ -136,6 +147,18 @@ export function modeSregs(mode: FuzzMode, base: Sregs, cr4Pse: boolean): Sregs {
     return s;
   }
   s.idtr = { base: IDT, limit: 0x7ff };
+  if (mode === 'vm86') {
+    s.cr0 = 0x00000011;
+    s.cr3 = 0;
+    s.cr4 = 0;
+    s.cs = segment(CODE >> 4, CODE, 0xffff, ATTR_VM86);
+    s.ds = segment(0, 0, 0xffff, ATTR_VM86);
+    s.es = segment(0, 0, 0xffff, ATTR_VM86);
+    s.fs = segment(0x100, 0x1000, 0xffff, ATTR_VM86);
+    s.gs = segment(0, 0, 0xffff, ATTR_VM86);
+    s.ss = segment(STACK >> 4, STACK, 0xffff, ATTR_VM86);
+    return s;
+  }
   s.cr0 = 0x00000011 | (mode === 'paging' ? 0x80000000 : 0);
   s.cr3 = mode === 'paging' ? PAGE_DIR : 0;
   s.cr4 = mode === 'paging' && cr4Pse ? 0x10 : 0;
@@ -156,9 +179,9 @@ export function modeSregs(mode: FuzzMode, base: Sregs, cr4Pse: boolean): Sregs {
   return s;
 }
 
-/** EIP of code offset `off` in `mode` (the code segment is based at CODE in real and pm16 mode, flat otherwise). */
+/** EIP of code offset `off` in `mode` (the code segment is based at CODE in real, pm16 and vm86 mode, flat otherwise). */
 export function codeEip(mode: FuzzMode, off: number): number {
-  return mode === 'real' || mode === 'pm16' ? off : CODE + off;
+  return isSegmentedMode(mode) ? off : CODE + off;
 }
 
 /** A random value for a general register: small, in the data area, anything, or an edge value. */
@@ -175,7 +198,7 @@ function randomRegister(r: Rng): number {
 export function randomRegs(r: Rng, mode: FuzzMode, eip: number): Regs {
   const regs: Regs = {
     eax: randomRegister(r), ecx: randomRegister(r), edx: randomRegister(r), ebx: randomRegister(r),
-    esp: r.chance(0.9) ? 0x1000 + r.below(0xe000) + (mode === 'real' || mode === 'pm16' ? 0 : STACK) : randomRegister(r),
+    esp: r.chance(0.9) ? 0x1000 + r.below(0xe000) + (isSegmentedMode(mode) ? 0 : STACK) : randomRegister(r),
     ebp: randomRegister(r), esi: randomRegister(r), edi: randomRegister(r), eip, eflags: 0,
   };
   let flags = 2 | (r.next32() & 0x8d5); // CF PF AF ZF SF DF OF
@@ -183,7 +206,8 @@ export function randomRegs(r: Rng, mode: FuzzMode, eip: number): Regs {
   if (r.chance(0.01)) flags |= 0x100; // TF
   if (r.chance(0.01)) flags |= 0x4000; // NT
   if (r.chance(0.05)) flags |= 0x40000; // AC
-  if (mode !== 'real') flags |= r.below(4) << 12; // IOPL
+  if (mode !== 'real') flags |= r.below(4) << 12; // IOPL (in vm86: which instructions trap to the monitor)
+  if (mode === 'vm86') flags |= EFLAGS_VM;
   regs.eflags = flags;
   return regs;
 }

@@ -1,6 +1,6 @@
 // `npm run fuzz`: the fuzzers of vmexit from the command line.
 //
-//   npm run fuzz -- [--target cpu|dap|all] [--mode real|pm16|pm32|paging|all]
+//   npm run fuzz -- [--target cpu|dap|all] [--mode real|pm16|pm32|paging|vm86|all]
 //                   [--instructions N] [--seed S] [--stream N] [--stream-instructions N]
 //                   [--requests N] [--session N] [--minimize]
 //
