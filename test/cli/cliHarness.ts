@@ -42,13 +42,20 @@ export function ensureCliBuilt(): void {
   assert.ok(fs.existsSync(CLI), `${CLI} was not built`);
 }
 
-/** Run the CLI; `stdin` (COM1's input with --serial stdio) is written at once and closed. */
-export function runCli(args: string[], options: { timeoutMs?: number; stdin?: string } = {}): Promise<CliResult> {
+/**
+ * Run the CLI; `stdin` (COM1's input with --serial stdio) is written at once
+ * and closed. `withoutFileOverride` runs it without the capabilities that let
+ * root read and write any file (util-linux's setpriv drops them from the
+ * bounding set), so file permissions apply to it as to any user.
+ */
+export function runCli(args: string[], options: { timeoutMs?: number; stdin?: string; withoutFileOverride?: boolean } = {}): Promise<CliResult> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
     const input = options.stdin;
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const command = [process.execPath, CLI, ...args];
+    if (options.withoutFileOverride && process.getuid?.() === 0) command.unshift('setpriv', '--bounding-set=-dac_override,-dac_read_search');
+    const child = spawn(command[0], command.slice(1), {
       cwd: REPO,
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
