@@ -74,9 +74,9 @@ export function assembleGuest(body: string): Uint8Array {
   if (!fs.existsSync(bin)) {
     const asm = path.join(CACHE, `${key}.asm`);
     fs.writeFileSync(asm, source);
-    const r = spawnSync('nasm', ['-f', 'bin', '-o', `${bin}.tmp`, asm], { encoding: 'utf8' });
+    const r = spawnSync('nasm', ['-f', 'bin', '-o', `${bin}.${process.pid}.tmp`, asm], { encoding: 'utf8' });
     if (r.error || r.status !== 0) throw new Error(`nasm failed: ${r.error?.message ?? r.stderr}`);
-    fs.renameSync(`${bin}.tmp`, bin);
+    fs.renameSync(`${bin}.${process.pid}.tmp`, bin);
   }
   return new Uint8Array(fs.readFileSync(bin));
 }

@@ -128,8 +128,8 @@ export function grubIso(kernel: string, command: string, args: string, moduleCom
     fs.writeFileSync(path.join(dir, 'boot', 'grub', 'grub.cfg'), config);
     for (const f of files) fs.copyFileSync(path.join(BOOT_CACHE, f), path.join(dir, 'boot', f));
     fs.mkdirSync(ISO_CACHE, { recursive: true });
-    run('grub-mkrescue', ['-o', `${iso}.tmp`, dir]);
-    fs.renameSync(`${iso}.tmp`, iso);
+    run('grub-mkrescue', ['-o', `${iso}.${process.pid}.tmp`, dir]);
+    fs.renameSync(`${iso}.${process.pid}.tmp`, iso);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -189,8 +189,8 @@ export function dataIso(volume: string): string | null {
   try {
     fs.writeFileSync(path.join(dir, 'readme.txt'), 'a data CD for the ATAPI tests\n');
     fs.mkdirSync(ISO_CACHE, { recursive: true });
-    run('xorriso', ['-as', 'mkisofs', '-quiet', '-V', volume, '-o', `${iso}.tmp`, dir]);
-    fs.renameSync(`${iso}.tmp`, iso);
+    run('xorriso', ['-as', 'mkisofs', '-quiet', '-V', volume, '-o', `${iso}.${process.pid}.tmp`, dir]);
+    fs.renameSync(`${iso}.${process.pid}.tmp`, iso);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
