@@ -268,6 +268,8 @@ class Driver {
       ...sregs, cs: vm86Segment(cs), ss: vm86Segment(ss), es: vm86Segment(es), ds: vm86Segment(ds), fs: vm86Segment(fs), gs: vm86Segment(gs),
     };
     const off = ((((cs & 0xffff) << 4) + (eip & 0xffff)) - CODE) >>> 0;
+    // The segments first: resumeAt only replaces CS and SS when they differ from the mode's.
+    this.vcpu.setSregs(back);
     this.resumeAt(this.nextStart(off + 1), { ...regs, esp, eflags }, back);
   }
 
