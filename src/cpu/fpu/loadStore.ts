@@ -20,6 +20,16 @@ import {
 } from './unit';
 import { SW_C1, X87 } from './x87';
 
+/** Push an exactly loaded value: the stack overflow response if ST(7) is full, else C1 cleared and the push. */
+function pushLoaded(f: X87, se: number, hi: number, lo: number): void {
+  if (pushWouldOverflow(f)) {
+    stackOverflow(f);
+    return;
+  }
+  f.sw &= ~SW_C1;
+  f.push(se, hi, lo);
+}
+
 /** FLD m32real / m64real: DE for a denormal, IE for an SNaN (pushed quiet). */
 function loadReal(cpu: Cpu, f: X87, double: boolean): void {
   if (double) {
@@ -49,12 +59,7 @@ function loadReal(cpu: Cpu, f: X87, double: boolean): void {
 /** FLD m80real: no conversion, no exception but stack overflow. */
 function loadExtended(cpu: Cpu, f: X87): void {
   readWide(cpu, 10);
-  if (pushWouldOverflow(f)) {
-    stackOverflow(f);
-    return;
-  }
-  f.sw &= ~SW_C1;
-  f.push(operand.top, operand.hi, operand.lo);
+  pushLoaded(f, operand.top, operand.hi, operand.lo);
 }
 
 /** FILD m16/m32/m64 (exact). */
@@ -67,12 +72,7 @@ function loadIntegerOperand(cpu: Cpu, f: X87, size: number): void {
     loadInteger(v < 0, 0, Math.abs(v));
   }
   out.flags = 0;
-  if (pushWouldOverflow(f)) {
-    stackOverflow(f);
-    return;
-  }
-  f.sw &= ~SW_C1;
-  f.push(out.se, out.hi, out.lo);
+  pushLoaded(f, out.se, out.hi, out.lo);
 }
 
 /** Indefinite values of the memory formats: real (negative QNaN) and integer (the most negative). */
@@ -148,12 +148,7 @@ function loadBcdOperand(cpu: Cpu, f: X87): void {
   for (let i = 0; i < 10; i++) bcd[i] = cpu.readLinear8((lin + i) | 0);
   loadBcd(bcd);
   out.flags = 0;
-  if (pushWouldOverflow(f)) {
-    stackOverflow(f);
-    return;
-  }
-  f.sw &= ~SW_C1;
-  f.push(out.se, out.hi, out.lo);
+  pushLoaded(f, out.se, out.hi, out.lo);
 }
 
 /** FBSTP m80bcd. */
@@ -179,12 +174,7 @@ function loadRegister(f: X87, i: number): void {
     if (stackUnderflow(f, -1)) f.push(INDEFINITE_SE, INDEFINITE_HI, 0);
     return;
   }
-  if (pushWouldOverflow(f)) {
-    stackOverflow(f);
-    return;
-  }
-  f.sw &= ~SW_C1;
-  f.push(f.se[pi], f.hi[pi], f.lo[pi]);
+  pushLoaded(f, f.se[pi], f.hi[pi], f.lo[pi]);
 }
 
 /**
